@@ -1,0 +1,68 @@
+"""The ``dsr`` command: a thin front end over the library.
+
+Each command group lives in its own module of this package and exposes
+``register(subparsers)``; a handler takes the parsed ``argparse.Namespace`` and returns an
+exit code. Errors of the project (:class:`~dsr_workbench.errors.DsrError`) and OS errors are
+printed as one line on stderr, without a traceback, with exit code 2 (1 is kept for "the
+command ran and found a problem", e.g. a leak or a failed build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from dsr_workbench import __version__
+from dsr_workbench.errors import DsrError
+
+# Command-group modules, in the order they appear in ``dsr --help``.
+GROUPS: tuple[str, ...] = (
+    "dsr_workbench.cli.study_cmds",
+    "dsr_workbench.cli.build_cmds",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``dsr`` argument parser with every command group registered."""
+    parser = argparse.ArgumentParser(
+        prog="dsr",
+        description="dsr-workbench: qualitative and design-science research in Jupyter.",
+    )
+    parser.add_argument("--version", action="version", version=f"dsr-workbench {__version__}")
+    parser.add_argument(
+        "--study",
+        default=os.environ.get("DSR_STUDY", "study.yaml"),
+        help="path to study.yaml (default: ./study.yaml or $DSR_STUDY)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in GROUPS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dsr``; return the exit code (0 ok, 1 a problem found, 2 an error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except DsrError as exc:
+        print(f"dsr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"dsr {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dsr {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

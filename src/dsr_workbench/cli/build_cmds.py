@@ -1,0 +1,74 @@
+"""``dsr build``, ``dsr status`` and ``dsr verify``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the build commands to ``dsr``."""
+    p = sub.add_parser("build", help="build every cycle's artifacts (skips what is current)")
+    p.add_argument("--cycle", type=int, action="append", help="only this cycle (repeatable)")
+    p.add_argument("--artifact", action="append", help="only this artifact (repeatable)")
+    p.add_argument("--jobs", "-j", type=int, default=2, help="parallel jobs (default 2)")
+    p.add_argument("--force", action="store_true", help="run even jobs that are current")
+    p.add_argument("--executor", default="process",
+                   help="process (default), thread, dask-local or dask://HOST:8786")
+    p.add_argument("--no-wait", action="store_true",
+                   help="fail at once if another build of the study is running")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_build)
+
+    p = sub.add_parser("status", help="which artifacts are current, stale, failed or missing")
+    p.set_defaults(handler=_status)
+
+    p = sub.add_parser("verify", help="is a version still what today's inputs produce?")
+    p.add_argument("version_dir", type=Path, help="e.g. reports/cycle-1/corpus-overview/v001")
+    p.set_defaults(handler=_verify)
+
+
+def _study(args: argparse.Namespace):
+    from dsr_workbench.study import load_study
+
+    return load_study(args.study)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from dsr_workbench.build import build
+
+    if args.jobs < 1:
+        from dsr_workbench.errors import DsrError
+
+        raise DsrError(f"--jobs must be at least 1, got {args.jobs}", hint="use --jobs 2")
+    study = _study(args)
+    result = build(study, cycles=args.cycle, artifacts=args.artifact, jobs=args.jobs,
+                   force=args.force, executor=args.executor, progress=not args.quiet,
+                   wait=not args.no_wait)
+    counts = result.status.value_counts().to_dict()
+    print(f"dsr build: {counts.get('built', 0)} built, {counts.get('skipped', 0)} current "
+          f"(skipped), {counts.get('failed', 0)} failed -> {study.reports_dir / 'index.html'}")
+    failed = result[result.status == "failed"]
+    for row in failed.itertuples(index=False):
+        print(f"  FAILED cycle {row.cycle} {row.artifact}: {row.error}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from dsr_workbench.build import status
+
+    table = status(_study(args))
+    print(table.to_string(index=False))
+    return 1 if (table.state == "failed").any() else 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from dsr_workbench.build import verify
+
+    res = verify(_study(args), args.version_dir)
+    print(f"{args.version_dir}: {res['state']}")
+    for kind, files in res["changed"].items():
+        for f in files:
+            print(f"  {kind}: {f}")
+    return 0 if res["state"] == "current" else 1

@@ -1,0 +1,109 @@
+"""``dsr validate``, ``dsr corpus``, ``dsr pseudonymise`` and ``dsr check-leaks``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dsr_workbench.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the study and corpus commands to ``dsr``."""
+    p = sub.add_parser("validate", help="check study.yaml and read every transcript")
+    p.set_defaults(handler=_validate)
+
+    p = sub.add_parser("corpus", help="turns and words by transcript, speaker, ...")
+    p.add_argument("--by", default="transcript_id",
+                   choices=["transcript_id", "speaker", "participant_id", "organisation",
+                            "perspective", "kind", "cycle"],
+                   help="group the overview by this column (default: transcript_id)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(handler=_corpus)
+
+    p = sub.add_parser(
+        "pseudonymise",
+        help="write pseudonymised copies of transcripts (originals are never changed)",
+        description="Replace real names by pseudonyms from a key file that lives outside "
+        "the repository. Key format: a YAML list of {real, pseudonym, kind, variants}.",
+    )
+    p.add_argument("files", nargs="+", type=Path, help="transcripts to pseudonymise")
+    p.add_argument("--out", type=Path, required=True, help="folder for the copies")
+    p.add_argument("--key", type=Path, help="key file (default: the study's key_file)")
+    p.set_defaults(handler=_pseudonymise)
+
+    p = sub.add_parser("check-leaks",
+                       help="scan files for real names from the key (exit 1 on a hit)")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders to scan")
+    p.add_argument("--key", type=Path, help="key file (default: the study's key_file)")
+    p.set_defaults(handler=_check_leaks)
+
+
+def _study(args: argparse.Namespace):
+    from dsr_workbench.study import load_study
+
+    return load_study(args.study)
+
+
+def _key(args: argparse.Namespace):
+    from dsr_workbench.pseudonymise import load_key
+
+    if args.key is not None:
+        return load_key(args.key)
+    study = _study(args)
+    if study.key_file is None:
+        raise InputError("no key file given and study.yaml names none", path=study.path,
+                         hint="pass --key PATH or set study.key_file")
+    return load_key(study.key_file)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from dsr_workbench.corpus import load_corpus
+
+    study = _study(args)
+    transcripts, turns = load_corpus(study)
+    print(f"{study.path}: ok — {len(study.organisations)} organisations, "
+          f"{len(study.participants)} participants, {len(study.cycles)} cycles, "
+          f"{len(transcripts)} transcripts, {len(turns)} turns, "
+          f"{int(turns.n_words.sum())} words")
+    return 0
+
+
+def _corpus(args: argparse.Namespace) -> int:
+    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.corpus_stats import corpus_overview
+
+    _, turns = load_corpus(_study(args))
+    table = corpus_overview(turns, by=args.by)
+    print(table.to_csv(index=False) if args.csv else table.to_string(index=False))
+    return 0
+
+
+def _pseudonymise(args: argparse.Namespace) -> int:
+    from dsr_workbench.pseudonymise import pseudonymise_file
+
+    key = _key(args)
+    total = 0
+    for src in args.files:
+        dst = args.out / src.name
+        count = pseudonymise_file(src, dst, key)
+        total += count
+        print(f"{src} -> {dst}: {count} replacement(s)")
+    print(f"{len(args.files)} file(s), {total} replacement(s)")
+    return 0
+
+
+def _check_leaks(args: argparse.Namespace) -> int:
+    from dsr_workbench.pseudonymise import check_leaks
+
+    key = _key(args)
+    hits = check_leaks(args.paths, key)
+    for row in hits.itertuples(index=False):
+        print(f"{row.file}:{row.line}:{row.column}: real name of '{row.pseudonym}' "
+              f"({row.kind})", file=sys.stdout)
+    if len(hits):
+        print(f"{len(hits)} leak(s) found", file=sys.stderr)
+        return 1
+    print(f"no key term found ({len(key.terms)} terms checked)")
+    return 0
