@@ -198,8 +198,9 @@ class Outputs:
 
         target = self._target("figures", name, ".png")
         if target is not None:
-            fig.savefig(target, dpi=dpi, bbox_inches="tight",
-                        metadata={"Software": None})  # no timestamps: reproducible files
+            fig.savefig(
+                target, dpi=dpi, bbox_inches="tight", metadata={"Software": None}
+            )  # no timestamps: reproducible files
             self.written.append(target)
         plt.close(fig)
         return fig
@@ -220,8 +221,9 @@ def tree_files(base: Path, patterns: Iterable[str]) -> list[Path]:
     """
     found: set[Path] = set()
     for pattern in patterns:
-        candidates = [base / pattern] if not any(c in pattern for c in "*?[") else list(
-            base.glob(pattern))
+        candidates = (
+            [base / pattern] if not any(c in pattern for c in "*?[") else list(base.glob(pattern))
+        )
         for candidate in candidates:
             if candidate.is_dir():
                 for dirpath, dirnames, filenames in os.walk(candidate):

@@ -78,11 +78,15 @@ STATUS_COLUMNS = ["cycle", "artifact", "state", "version", "built_at", "detail"]
 
 DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
 INJECTED = ("study_path", "cycle", "output_dir")
-_ARTIFACT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present",
-                  "description"}
+_ARTIFACT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
 _TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-    "list": (list, tuple), "dict": (dict,), "tuple": (list, tuple),
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "dict": (dict,),
+    "tuple": (list, tuple),
 }
 _SELF = Path(__file__).resolve().parent
 
@@ -127,8 +131,11 @@ def environment() -> dict[str, str]:
         requires = metadata.requires("dsr-workbench") or []
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         requires = []
-    names = {r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip()
-             for r in requires if "extra ==" not in r}
+    names = {
+        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip()
+        for r in requires
+        if "extra ==" not in r
+    }
     for name in sorted(names | {"ipykernel", "nbclient", "jupyter_client"}):
         try:
             env[name] = metadata.version(name)
@@ -159,19 +166,27 @@ def _parameters_cell(notebook: Path, where: str, study: Study) -> dict[str, dict
     if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
         raise StudyError(
             f"notebook '{notebook.name}' has no cell tagged 'parameters'",
-            path=study.path, line=study.lines.get(where), key=where,
+            path=study.path,
+            line=study.lines.get(where),
+            key=where,
             hint="tag the notebook's first code cell 'parameters' (View > Cell toolbar > Tags)",
         )
     return dict(inspect_notebook(str(notebook)))
 
 
-def _check_parameters(values: dict[str, Any], declared: dict[str, dict[str, Any]],
-                      notebook: Path, where: str, study: Study) -> None:
+def _check_parameters(
+    values: dict[str, Any],
+    declared: dict[str, dict[str, Any]],
+    notebook: Path,
+    where: str,
+    study: Study,
+) -> None:
     for name, value in values.items():
         if name not in declared:
             raise StudyError(
                 f"parameter '{name}' is not declared in {notebook.name}'s parameters cell",
-                path=study.path, line=study.lines.get(f"{where}.{name}"),
+                path=study.path,
+                line=study.lines.get(f"{where}.{name}"),
                 key=f"{where}.{name}",
                 hint="declared: " + ", ".join(sorted(declared)) + "; fix the name or add it "
                 "to the parameters cell",
@@ -180,14 +195,15 @@ def _check_parameters(values: dict[str, Any], declared: dict[str, dict[str, Any]
         expected = _TYPES.get(type_name.split("[")[0].strip())
         if expected is None or value is None:
             continue  # default None / untyped: anything goes
-        bad = not isinstance(value, expected) or (
-            isinstance(value, bool) and bool not in expected)
+        bad = not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)
         if bad:
             raise StudyError(
                 f"parameter '{name}' should be {type_name} (as in {notebook.name}), "
                 f"got {type(value).__name__} {value!r}",
-                path=study.path, line=study.lines.get(f"{where}.{name}"),
-                key=f"{where}.{name}", hint=f"give a {type_name} value",
+                path=study.path,
+                line=study.lines.get(f"{where}.{name}"),
+                key=f"{where}.{name}",
+                hint=f"give a {type_name} value",
             )
 
 
@@ -195,36 +211,56 @@ def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
     """Return the validated ``artifacts`` section of ``study.yaml``."""
     raw = study.raw.get("artifacts") or {}
     if not isinstance(raw, dict):
-        raise StudyError("'artifacts' must map artifact names to their settings",
-                         path=study.path, line=study.lines.get("artifacts"), key="artifacts",
-                         hint="write 'artifacts:' then 'name: {notebook: ...}' entries")
+        raise StudyError(
+            "'artifacts' must map artifact names to their settings",
+            path=study.path,
+            line=study.lines.get("artifacts"),
+            key="artifacts",
+            hint="write 'artifacts:' then 'name: {notebook: ...}' entries",
+        )
     cycles = set(study.cycles.cycle)
     out = {}
     for name, spec in raw.items():
         where = f"artifacts.{name}"
         line = study.lines.get(where)
         if not isinstance(spec, dict) or "notebook" not in spec:
-            raise StudyError(f"artifact '{name}' needs a 'notebook'", path=study.path,
-                             line=line, key=where, hint="add 'notebook: notebooks/NAME.ipynb'")
+            raise StudyError(
+                f"artifact '{name}' needs a 'notebook'",
+                path=study.path,
+                line=line,
+                key=where,
+                hint="add 'notebook: notebooks/NAME.ipynb'",
+            )
         unknown = set(spec) - _ARTIFACT_KEYS
         if unknown:
             key = sorted(unknown)[0]
-            raise StudyError(f"unknown key '{key}'", path=study.path,
-                             line=study.lines.get(f"{where}.{key}"), key=f"{where}.{key}",
-                             hint="allowed: " + ", ".join(sorted(_ARTIFACT_KEYS)))
+            raise StudyError(
+                f"unknown key '{key}'",
+                path=study.path,
+                line=study.lines.get(f"{where}.{key}"),
+                key=f"{where}.{key}",
+                hint="allowed: " + ", ".join(sorted(_ARTIFACT_KEYS)),
+            )
         wanted = spec.get("cycles") or sorted(cycles)
         for c in wanted:
             if c not in cycles:
-                raise StudyError(f"unknown cycle '{c}'", path=study.path,
-                                 line=study.lines.get(f"{where}.cycles"),
-                                 key=f"{where}.cycles",
-                                 hint="use ids from 'cycles': " + ", ".join(map(str, cycles)))
+                raise StudyError(
+                    f"unknown cycle '{c}'",
+                    path=study.path,
+                    line=study.lines.get(f"{where}.cycles"),
+                    key=f"{where}.cycles",
+                    hint="use ids from 'cycles': " + ", ".join(map(str, cycles)),
+                )
         params = spec.get("parameters") or {}
         clash = set(params) & set(INJECTED)
         if clash:
-            raise StudyError(f"parameter '{sorted(clash)[0]}' is set by the build",
-                             path=study.path, line=line, key=f"{where}.parameters",
-                             hint="remove it from the artifact's parameters")
+            raise StudyError(
+                f"parameter '{sorted(clash)[0]}' is set by the build",
+                path=study.path,
+                line=line,
+                key=f"{where}.parameters",
+                hint="remove it from the artifact's parameters",
+            )
         out[str(name)] = {**spec, "cycles": list(wanted), "parameters": dict(params)}
     return out
 
@@ -234,7 +270,8 @@ def _input_files(study: Study, patterns: Iterable[str]) -> list[Path]:
     for pattern in patterns:
         pattern = str(pattern).format(
             interviews=os.path.relpath(study.paths["interviews"], study.root),
-            data=os.path.relpath(study.paths["data"], study.root))
+            data=os.path.relpath(study.paths["data"], study.root),
+        )
         expanded.append(pattern)
     return tree_files(study.root, expanded)
 
@@ -252,8 +289,9 @@ def job_key(job: Job, cells: list[str], lib: str) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def plan(study: Study, *, cycles: Iterable[int] | None = None,
-         artifacts: Iterable[str] | None = None) -> list[Job]:
+def plan(
+    study: Study, *, cycles: Iterable[int] | None = None, artifacts: Iterable[str] | None = None
+) -> list[Job]:
     """Return the jobs of a build, each with its key, validating everything first.
 
     Raises
@@ -267,15 +305,22 @@ def plan(study: Study, *, cycles: Iterable[int] | None = None,
         names = list(artifacts)
         for name in names:
             if name not in specs:
-                raise StudyError(f"no artifact named '{name}'", path=study.path,
-                                 key="artifacts",
-                                 hint="artifacts: " + ", ".join(sorted(specs)))
+                raise StudyError(
+                    f"no artifact named '{name}'",
+                    path=study.path,
+                    key="artifacts",
+                    hint="artifacts: " + ", ".join(sorted(specs)),
+                )
         specs = {k: v for k, v in specs.items() if k in names}
     wanted_cycles = None if cycles is None else set(cycles)
     if wanted_cycles is not None and not wanted_cycles <= set(study.cycles.cycle):
         bad = sorted(wanted_cycles - set(study.cycles.cycle))[0]
-        raise StudyError(f"no cycle {bad}", path=study.path, key="cycles",
-                         hint="cycles: " + ", ".join(map(str, study.cycles.cycle)))
+        raise StudyError(
+            f"no cycle {bad}",
+            path=study.path,
+            key="cycles",
+            hint="cycles: " + ", ".join(map(str, study.cycles.cycle)),
+        )
     cache = HashCache(study.reports_dir / ".build" / "hashes.json")
     env = environment()
     lib = library_hash()
@@ -284,17 +329,24 @@ def plan(study: Study, *, cycles: Iterable[int] | None = None,
         where = f"artifacts.{name}.notebook"
         notebook = (study.root / str(spec["notebook"])).resolve()
         if not notebook.is_file():
-            raise StudyError(f"notebook '{spec['notebook']}' does not exist", path=study.path,
-                             line=study.lines.get(where), key=where,
-                             hint="fix the path (relative to study.yaml) or add the notebook")
+            raise StudyError(
+                f"notebook '{spec['notebook']}' does not exist",
+                path=study.path,
+                line=study.lines.get(where),
+                key=where,
+                hint="fix the path (relative to study.yaml) or add the notebook",
+            )
         declared = _parameters_cell(notebook, where, study)
-        _check_parameters(spec["parameters"], declared, notebook,
-                          f"artifacts.{name}.parameters", study)
+        _check_parameters(
+            spec["parameters"], declared, notebook, f"artifacts.{name}.parameters", study
+        )
         missing = [p for p in INJECTED if p not in declared]
         if missing:
             raise StudyError(
                 f"notebook '{spec['notebook']}' does not declare '{missing[0]}'",
-                path=study.path, line=study.lines.get(where), key=where,
+                path=study.path,
+                line=study.lines.get(where),
+                key=where,
                 hint="its parameters cell must define study_path, cycle and output_dir",
             )
         cells = code_cells(notebook)
@@ -304,12 +356,19 @@ def plan(study: Study, *, cycles: Iterable[int] | None = None,
             if wanted_cycles is not None and cycle not in wanted_cycles:
                 continue
             job = Job(
-                cycle=int(cycle), artifact=name, title=str(spec.get("title") or name),
+                cycle=int(cycle),
+                artifact=name,
+                title=str(spec.get("title") or name),
                 notebook=str(notebook),
-                parameters={"study_path": str(study.path), "cycle": int(cycle),
-                            **spec["parameters"]},
-                inputs=inputs, present=bool(spec.get("present", False)),
-                study_root=str(study.root), reports_dir=str(study.reports_dir),
+                parameters={
+                    "study_path": str(study.path),
+                    "cycle": int(cycle),
+                    **spec["parameters"],
+                },
+                inputs=inputs,
+                present=bool(spec.get("present", False)),
+                study_root=str(study.root),
+                reports_dir=str(study.reports_dir),
                 environment=env,
             )
             job.key = job_key(job, cells, lib)
@@ -320,11 +379,22 @@ def plan(study: Study, *, cycles: Iterable[int] | None = None,
 
 def _git_state(root: Path) -> dict[str, Any]:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10,
-                               check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
         return {"commit": commit, "dirty": bool(dirty)}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -335,8 +405,9 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
 
     nb = nbformat.read(executed, as_version=4)
     if slides:
-        exporter = SlidesExporter(reveal_url_prefix="../../../_static/reveal.js",
-                                  exclude_input=True)
+        exporter = SlidesExporter(
+            reveal_url_prefix="../../../_static/reveal.js", exclude_input=True
+        )
     else:
         exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
@@ -357,20 +428,31 @@ def run_job(job: Job) -> dict[str, Any]:
     tmp = art_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     params = {**job.parameters, "output_dir": str(tmp)}
-    result: dict[str, Any] = {"cycle": job.cycle, "artifact": job.artifact, "version": None,
-                              "error": None, "cell": None}
+    result: dict[str, Any] = {
+        "cycle": job.cycle,
+        "artifact": job.artifact,
+        "version": None,
+        "error": None,
+        "cell": None,
+    }
     log = _redirect_stderr(job)
     try:
-        pm.execute_notebook(job.notebook, str(tmp / "notebook.ipynb"), parameters=params,
-                            cwd=job.study_root, progress_bar=False, log_output=False,
-                            kernel_name="python3")
+        pm.execute_notebook(
+            job.notebook,
+            str(tmp / "notebook.ipynb"),
+            parameters=params,
+            cwd=job.study_root,
+            progress_bar=False,
+            log_output=False,
+            kernel_name="python3",
+        )
         _export_html(tmp / "notebook.ipynb", tmp / "notebook.html", slides=False)
         if job.present:
             _export_html(tmp / "notebook.ipynb", tmp / "slides.html", slides=True)
     except pm.PapermillExecutionError as exc:
         result["error"] = f"{exc.ename}: {exc.evalue}".strip()
         result["cell"] = exc.exec_count
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded, never lost
+    except Exception as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
         result["traceback"] = traceback.format_exc(limit=5)
     finally:
@@ -378,11 +460,16 @@ def run_job(job: Job) -> dict[str, Any]:
     end = time.time()
     result["duration_s"] = round(end - start, 2)
     manifest = {
-        "artifact": job.artifact, "title": job.title, "cycle": job.cycle, "key": job.key,
+        "artifact": job.artifact,
+        "title": job.title,
+        "cycle": job.cycle,
+        "key": job.key,
         "notebook": os.path.relpath(job.notebook, job.study_root),
         "parameters": {k: v for k, v in job.parameters.items()},
-        "inputs": job.inputs, "environment": job.environment,
-        "git": _git_state(Path(job.study_root)), "present": job.present,
+        "inputs": job.inputs,
+        "environment": job.environment,
+        "git": _git_state(Path(job.study_root)),
+        "present": job.present,
         "start": started_at,
         "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": result["duration_s"],
@@ -412,7 +499,7 @@ def _redirect_stderr(job: Job) -> Callable[[], None]:
     logs.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved = os.dup(2)
-    handle = open(logs / f"cycle-{job.cycle}-{job.artifact}.log", "ab")  # noqa: SIM115
+    handle = open(logs / f"cycle-{job.cycle}-{job.artifact}.log", "ab")
     os.dup2(handle.fileno(), 2)
 
     def restore() -> None:
@@ -442,14 +529,17 @@ def _failure_path(job: Job) -> Path:
     return Path(job.reports_dir) / ".build" / "failures" / f"cycle-{job.cycle}-{job.artifact}"
 
 
-def _record_failure(job: Job, manifest: dict[str, Any], result: dict[str, Any],
-                    tmp: Path) -> None:
+def _record_failure(job: Job, manifest: dict[str, Any], result: dict[str, Any], tmp: Path) -> None:
     target = _failure_path(job)
     if target.exists():
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    manifest = {**manifest, "error": result["error"], "cell": result["cell"],
-                "traceback": result.get("traceback")}
+    manifest = {
+        **manifest,
+        "error": result["error"],
+        "cell": result["cell"],
+        "traceback": result.get("traceback"),
+    }
     atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
     os.rename(tmp, target)
 
@@ -477,11 +567,13 @@ def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[]
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise DsrError("the Dask executor needs 'distributed'",
-                           hint="pip install 'dsr-workbench[dask]'") from None
+            raise DsrError(
+                "the Dask executor needs 'distributed'", hint="pip install 'dsr-workbench[dask]'"
+            ) from None
         if spec == "dask-local":
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             client = Client(cluster)
 
             def close() -> None:
@@ -491,8 +583,9 @@ def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[]
             client = Client(spec.replace("dask://", "tcp://"))
             close = client.close
         return client.get_executor(), close
-    raise DsrError(f"unknown executor '{spec}'",
-                   hint="use process, thread, dask-local or dask://HOST:PORT")
+    raise DsrError(
+        f"unknown executor '{spec}'", hint="use process, thread, dask-local or dask://HOST:PORT"
+    )
 
 
 def _lock(study: Study, wait: bool):
@@ -505,10 +598,12 @@ def _lock(study: Study, wait: bool):
         lock.acquire(timeout=0)
     except Timeout:
         if not wait:
-            raise BuildLockedError("another build of this study is running",
-                                   path=path, hint="wait for it, or drop --no-wait") from None
-        print(f"another build of this study is running; waiting for {path} ...",
-              file=sys.stderr)
+            raise BuildLockedError(
+                "another build of this study is running",
+                path=path,
+                hint="wait for it, or drop --no-wait",
+            ) from None
+        sys.stderr.write(f"another build of this study is running; waiting for {path} ...\n")
         lock.acquire()
     return lock
 
@@ -519,10 +614,17 @@ def _clean_stale(study: Study) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build(study: Study, *, cycles: Iterable[int] | None = None,
-          artifacts: Iterable[str] | None = None, jobs: int = 2, force: bool = False,
-          executor: str | cf.Executor | None = None, progress: bool = True,
-          wait: bool = True) -> pd.DataFrame:
+def build(
+    study: Study,
+    *,
+    cycles: Iterable[int] | None = None,
+    artifacts: Iterable[str] | None = None,
+    jobs: int = 2,
+    force: bool = False,
+    executor: str | cf.Executor | None = None,
+    progress: bool = True,
+    wait: bool = True,
+) -> pd.DataFrame:
     """Build the study's artifacts: skip current ones, run the rest in parallel.
 
     Parameters
@@ -569,11 +671,13 @@ def build(study: Study, *, cycles: Iterable[int] | None = None,
     finally:
         lock.release()
     return pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values(
-        ["cycle", "artifact"], ignore_index=True)
+        ["cycle", "artifact"], ignore_index=True
+    )
 
 
-def _run(jobs_to_run: list[Job], jobs: int, executor: str | cf.Executor | None,
-         progress: bool) -> list[tuple[Any, ...]]:
+def _run(
+    jobs_to_run: list[Job], jobs: int, executor: str | cf.Executor | None, progress: bool
+) -> list[tuple[Any, ...]]:
     from tqdm import tqdm
 
     if isinstance(executor, cf.Executor):
@@ -583,20 +687,32 @@ def _run(jobs_to_run: list[Job], jobs: int, executor: str | cf.Executor | None,
     rows = []
     try:
         futures = {pool.submit(run_job, job): job for job in jobs_to_run}
-        bar = tqdm(total=len(futures), desc="dsr build", unit="notebook", disable=not progress,
-                   file=sys.stderr)
+        bar = tqdm(
+            total=len(futures),
+            desc="dsr build",
+            unit="notebook",
+            disable=not progress,
+            file=sys.stderr,
+        )
         for future in cf.as_completed(futures):
             job = futures[future]
             try:
                 res = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker crash is a failed job
-                res = {"version": None, "error": f"{type(exc).__name__}: {exc}",
-                       "duration_s": None}
+            except Exception as exc:
+                res = {"version": None, "error": f"{type(exc).__name__}: {exc}", "duration_s": None}
             status_ = "failed" if res.get("error") else "built"
             bar.set_postfix_str(f"cycle {job.cycle} {job.artifact}: {status_}")
             bar.update()
-            rows.append((job.cycle, job.artifact, status_, res.get("version"),
-                         res.get("duration_s"), res.get("error")))
+            rows.append(
+                (
+                    job.cycle,
+                    job.artifact,
+                    status_,
+                    res.get("version"),
+                    res.get("duration_s"),
+                    res.get("error"),
+                )
+            )
         bar.close()
     finally:
         close()
@@ -628,11 +744,22 @@ def status(study: Study) -> pd.DataFrame:
         else:
             state = "stale"
             diff = changed_inputs(manifest.get("inputs", {}), job.inputs)
-            parts = [f"{k}: {', '.join(v[:3])}{' ...' if len(v) > 3 else ''}"
-                     for k, v in diff.items() if v]
+            parts = [
+                f"{k}: {', '.join(v[:3])}{' ...' if len(v) > 3 else ''}"
+                for k, v in diff.items()
+                if v
+            ]
             detail = "; ".join(parts) or "code, parameters or environment changed"
-        rows.append((job.cycle, job.artifact, state, latest.name if latest else None,
-                     manifest.get("end"), detail))
+        rows.append(
+            (
+                job.cycle,
+                job.artifact,
+                state,
+                latest.name if latest else None,
+                manifest.get("end"),
+                detail,
+            )
+        )
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
 
 
@@ -648,13 +775,17 @@ def verify(study: Study, version_dir: str | Path) -> dict[str, Any]:
     version_dir = Path(version_dir).resolve()
     manifest = read_manifest(version_dir)
     if not manifest:
-        raise DsrError("no manifest.json here", path=version_dir,
-                       hint="pass a version folder such as reports/cycle-1/NAME/v001")
+        raise DsrError(
+            "no manifest.json here",
+            path=version_dir,
+            hint="pass a version folder such as reports/cycle-1/NAME/v001",
+        )
     jobs = [j for j in plan(study, cycles=[manifest["cycle"]], artifacts=[manifest["artifact"]])]
     job = jobs[0]
     return {
         "state": "current" if job.key == manifest["key"] else "stale",
-        "key": manifest["key"], "today": job.key,
+        "key": manifest["key"],
+        "today": job.key,
         "changed": changed_inputs(manifest.get("inputs", {}), job.inputs),
     }
 

@@ -43,17 +43,51 @@ __all__ = [
     "render",
 ]
 
-READ_COLUMNS: list[str] = ["turn", "speaker", "start", "end", "text", "n_words", "t_start",
-                           "t_end", "source_line"]
+READ_COLUMNS: list[str] = [
+    "turn",
+    "speaker",
+    "start",
+    "end",
+    "text",
+    "n_words",
+    "t_start",
+    "t_end",
+    "source_line",
+]
 """Columns of :func:`read_transcript`."""
 
-TURN_COLUMNS: list[str] = ["transcript_id", "turn", "speaker", "participant_id", "organisation",
-                           "perspective", "start", "end", "text", "n_words", "t_start", "t_end",
-                           "kind", "cycle", "date", "source_line"]
+TURN_COLUMNS: list[str] = [
+    "transcript_id",
+    "turn",
+    "speaker",
+    "participant_id",
+    "organisation",
+    "perspective",
+    "start",
+    "end",
+    "text",
+    "n_words",
+    "t_start",
+    "t_end",
+    "kind",
+    "cycle",
+    "date",
+    "source_line",
+]
 """Columns of the ``turns`` table."""
 
-TRANSCRIPT_COLUMNS: list[str] = ["transcript_id", "kind", "date", "cycle", "path", "format",
-                                 "sha256", "n_turns", "n_words", "text"]
+TRANSCRIPT_COLUMNS: list[str] = [
+    "transcript_id",
+    "kind",
+    "date",
+    "cycle",
+    "path",
+    "format",
+    "sha256",
+    "n_turns",
+    "n_words",
+    "text",
+]
 """Columns of the ``transcripts`` table."""
 
 
@@ -91,10 +125,18 @@ def _merge(utterances: list[Utterance]) -> list[Utterance]:
         if merged and merged[-1].speaker == speaker:
             last = merged[-1]
             joiner = " " if utt.t_end is not None else "\n"
-            text = f"{last.text}{joiner}{utt.text}" if last.text and utt.text else (
-                last.text or utt.text)
-            merged[-1] = Utterance(speaker, text, last.line, last.t_start,
-                                   utt.t_end if utt.t_end is not None else last.t_end)
+            text = (
+                f"{last.text}{joiner}{utt.text}"
+                if last.text and utt.text
+                else (last.text or utt.text)
+            )
+            merged[-1] = Utterance(
+                speaker,
+                text,
+                last.line,
+                last.t_start,
+                utt.t_end if utt.t_end is not None else last.t_end,
+            )
         else:
             merged.append(Utterance(speaker, utt.text, utt.line, utt.t_start, utt.t_end))
     return merged
@@ -135,14 +177,34 @@ def render(utterances: list[Utterance]) -> tuple[str, pd.DataFrame]:
         start = pos + len(label)
         pieces.append(label + utt.text)
         pos += len(label) + len(utt.text)
-        rows.append((number, utt.speaker, start, pos, utt.text, len(utt.text.split()),
-                     np.nan if utt.t_start is None else utt.t_start,
-                     np.nan if utt.t_end is None else utt.t_end, utt.line))
+        rows.append(
+            (
+                number,
+                utt.speaker,
+                start,
+                pos,
+                utt.text,
+                len(utt.text.split()),
+                np.nan if utt.t_start is None else utt.t_start,
+                np.nan if utt.t_end is None else utt.t_end,
+                utt.line,
+            )
+        )
     text = "".join(pieces) + "\n"
     turns = pd.DataFrame(rows, columns=READ_COLUMNS)
-    turns = turns.astype({"turn": "int64", "start": "int64", "end": "int64",
-                          "n_words": "int64", "t_start": "float64", "t_end": "float64",
-                          "source_line": "int64", "speaker": "str", "text": "str"})
+    turns = turns.astype(
+        {
+            "turn": "int64",
+            "start": "int64",
+            "end": "int64",
+            "n_words": "int64",
+            "t_start": "float64",
+            "t_end": "float64",
+            "source_line": "int64",
+            "speaker": "str",
+            "text": "str",
+        }
+    )
     # a text transcript's timestamps mark starts only: a turn ends where the next one starts
     if turns.t_start.notna().any() and turns.t_end.isna().all():
         turns["t_end"] = turns.t_start.shift(-1)
@@ -206,8 +268,12 @@ def read_transcript(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
     """
     transcript = parse_transcript(path, encoding)
     turns = transcript.turns
-    turns.attrs.update(text=transcript.text, sha256=transcript.sha256,
-                       format=transcript.format, path=str(transcript.path))
+    turns.attrs.update(
+        text=transcript.text,
+        sha256=transcript.sha256,
+        format=transcript.format,
+        path=str(transcript.path),
+    )
     return turns
 
 
@@ -271,12 +337,20 @@ def load_corpus(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
         turns["cycle"] = row.cycle
         turns["date"] = row.date
         frames.append(turns)
-        tr_rows.append({
-            "transcript_id": row.transcript_id, "kind": row.kind, "date": row.date,
-            "cycle": row.cycle, "path": str(row.path), "format": transcript.format,
-            "sha256": transcript.sha256, "n_turns": len(turns),
-            "n_words": int(turns.n_words.sum()), "text": transcript.text,
-        })
+        tr_rows.append(
+            {
+                "transcript_id": row.transcript_id,
+                "kind": row.kind,
+                "date": row.date,
+                "cycle": row.cycle,
+                "path": str(row.path),
+                "format": transcript.format,
+                "sha256": transcript.sha256,
+                "n_turns": len(turns),
+                "n_words": int(turns.n_words.sum()),
+                "text": transcript.text,
+            }
+        )
     transcripts = pd.DataFrame(tr_rows, columns=TRANSCRIPT_COLUMNS)
     if frames:
         turns_all = pd.concat(frames, ignore_index=True)[TURN_COLUMNS]

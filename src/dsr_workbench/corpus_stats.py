@@ -11,13 +11,23 @@ from dsr_workbench.errors import DsrError
 
 __all__ = ["OVERVIEW_COLUMNS", "corpus_overview", "filter_turns", "speaking_shares"]
 
-OVERVIEW_COLUMNS: list[str] = ["n_transcripts", "n_turns", "n_words", "mean_words_per_turn",
-                               "share_of_words"]
+OVERVIEW_COLUMNS: list[str] = [
+    "n_transcripts",
+    "n_turns",
+    "n_words",
+    "mean_words_per_turn",
+    "share_of_words",
+]
 """Columns of :func:`corpus_overview` after the grouping column(s)."""
 
 
-def filter_turns(turns: pd.DataFrame, *, cycle: int | None = None, kind: str | None = None,
-                 perspective: str | None = None) -> pd.DataFrame:
+def filter_turns(
+    turns: pd.DataFrame,
+    *,
+    cycle: int | None = None,
+    kind: str | None = None,
+    perspective: str | None = None,
+) -> pd.DataFrame:
     """Return the turns of one cycle, kind and/or perspective (``None`` keeps all).
 
     Examples
@@ -31,8 +41,11 @@ def filter_turns(turns: pd.DataFrame, *, cycle: int | None = None, kind: str | N
     for column, value in (("cycle", cycle), ("kind", kind), ("perspective", perspective)):
         if value is not None:
             if column not in turns:
-                raise DsrError(f"turns have no column '{column}'", key=column,
-                               hint="pass the turns table from load_corpus")
+                raise DsrError(
+                    f"turns have no column '{column}'",
+                    key=column,
+                    hint="pass the turns table from load_corpus",
+                )
             mask &= turns[column] == value
     return turns.loc[mask]
 
@@ -67,15 +80,24 @@ def corpus_overview(turns: pd.DataFrame, by: str | list[str] = "transcript_id") 
     keys = [by] if isinstance(by, str) else list(by)
     missing = [k for k in [*keys, "transcript_id", "n_words"] if k not in turns]
     if missing:
-        raise DsrError(f"turns have no column(s) {', '.join(missing)}", key=missing[0],
-                       hint="group by a column of the turns table")
+        raise DsrError(
+            f"turns have no column(s) {', '.join(missing)}",
+            key=missing[0],
+            hint="group by a column of the turns table",
+        )
     data = turns.copy()
     if "organisation" in keys:
-        data["organisation"] = data["organisation"].astype("object").where(
-            data["organisation"].notna(), "(research team)")
+        data["organisation"] = (
+            data["organisation"]
+            .astype("object")
+            .where(data["organisation"].notna(), "(research team)")
+        )
     grouped = data.groupby(keys, sort=True, dropna=False)
-    out = grouped.agg(n_transcripts=("transcript_id", "nunique"),
-                      n_turns=("n_words", "size"), n_words=("n_words", "sum")).reset_index()
+    out = grouped.agg(
+        n_transcripts=("transcript_id", "nunique"),
+        n_turns=("n_words", "size"),
+        n_words=("n_words", "sum"),
+    ).reset_index()
     out["mean_words_per_turn"] = (out.n_words / out.n_turns).round(1)
     total = out.n_words.sum()
     out["share_of_words"] = (out.n_words / total).round(4) if total else 0.0
@@ -96,6 +118,7 @@ def speaking_shares(turns: pd.DataFrame) -> pd.DataFrame:
     transcript_id
     F               0.5  0.3         0.2
     """
-    table = turns.pivot_table(index="transcript_id", columns="perspective", values="n_words",
-                              aggfunc="sum", fill_value=0)
+    table = turns.pivot_table(
+        index="transcript_id", columns="perspective", values="n_words", aggfunc="sum", fill_value=0
+    )
     return table.div(table.sum(axis=1), axis=0).round(4)

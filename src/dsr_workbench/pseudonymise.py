@@ -48,11 +48,49 @@ LEAK_COLUMNS: list[str] = ["file", "line", "column", "pseudonym", "kind"]
 """Columns of :func:`check_leaks`. The real term itself is never reported."""
 
 _KINDS = ("person", "organisation", "site", "other")
-_TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".vtt", ".srt", ".csv", ".tsv", ".json", ".jsonl",
-                  ".yaml", ".yml", ".html", ".htm", ".xml", ".qde", ".qdc", ".tex", ".ipynb",
-                  ".py", ".svg", ".rst"}
+_TEXT_SUFFIXES = {
+    ".txt",
+    ".md",
+    ".markdown",
+    ".vtt",
+    ".srt",
+    ".csv",
+    ".tsv",
+    ".json",
+    ".jsonl",
+    ".yaml",
+    ".yml",
+    ".html",
+    ".htm",
+    ".xml",
+    ".qde",
+    ".qdc",
+    ".tex",
+    ".ipynb",
+    ".py",
+    ".svg",
+    ".rst",
+}
 _ZIP_SUFFIXES = {".docx", ".pptx", ".xlsx", ".qdpx", ".zip"}
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".ipynb_checkpoints"}
+
+
+# letters that carry no combining mark but are "accented" to a reader
+_TRANSLITERATE = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "ħ": "h",
+        "Ħ": "h",
+        "ı": "i",
+        "ŧ": "t",
+        "Ŧ": "t",
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -63,11 +101,11 @@ def fold(text: str) -> str:
 
     Examples
     --------
-    >>> fold("Tomás ÖZ"), len(fold("Straße")) == len("Straße")
-    ('tomas oz', True)
+    >>> fold("Tomás ÖZ Søren"), len(fold("Straße")) == len("Straße")
+    ('tomas oz soren', True)
     """
     out = []
-    for char in text:
+    for char in text.translate(_TRANSLITERATE):
         base = unicodedata.normalize("NFKD", char)
         base = "".join(c for c in base if not unicodedata.combining(c)) or char
         low = base.lower()
@@ -121,8 +159,11 @@ def load_key(path: str | Path) -> PseudonymKey:
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise InputError("pseudonymisation key file not found", path=path,
-                         hint="pass --key PATH or set study.key_file / DSR_KEY_FILE")
+        raise InputError(
+            "pseudonymisation key file not found",
+            path=path,
+            hint="pass --key PATH or set study.key_file / DSR_KEY_FILE",
+        )
     doc = load_yaml(path)
     data = doc.data
     if isinstance(data, dict):
@@ -131,20 +172,31 @@ def load_key(path: str | Path) -> PseudonymKey:
     else:
         entry_key = True
     if not isinstance(data, list) or not data:
-        raise InputError("the key must be a non-empty list of {real, pseudonym} entries",
-                         path=path, hint="see the format in `dsr pseudonymise --help`")
+        raise InputError(
+            "the key must be a non-empty list of {real, pseudonym} entries",
+            path=path,
+            hint="see the format in `dsr pseudonymise --help`",
+        )
     terms: list[KeyTerm] = []
     seen: dict[str, KeyTerm] = {}
     for i, entry in enumerate(data):
         where = f"[{i}]" if entry_key else str(entry.get("real"))
         line = doc.line(where) if entry_key else doc.line(str(entry.get("real")))
         if not isinstance(entry, dict) or not entry.get("real") or not entry.get("pseudonym"):
-            raise InputError("each entry needs 'real' and 'pseudonym'", path=path, line=line,
-                             hint="write '- {real: Full Name, pseudonym: Alias}'")
+            raise InputError(
+                "each entry needs 'real' and 'pseudonym'",
+                path=path,
+                line=line,
+                hint="write '- {real: Full Name, pseudonym: Alias}'",
+            )
         kind = str(entry.get("kind", "person"))
         if kind not in _KINDS:
-            raise InputError(f"unknown kind '{kind}'", path=path, line=line,
-                             hint="use one of " + ", ".join(_KINDS))
+            raise InputError(
+                f"unknown kind '{kind}'",
+                path=path,
+                line=line,
+                hint="use one of " + ", ".join(_KINDS),
+            )
         variants = entry.get("variants") or []
         if isinstance(variants, str):
             variants = [variants]
@@ -156,7 +208,8 @@ def load_key(path: str | Path) -> PseudonymKey:
                     f"the real name on this line is mapped to two pseudonyms "
                     f"('{seen[folded].pseudonym}' at line {seen[folded].line} and "
                     f"'{term.pseudonym}')",
-                    path=path, line=line,
+                    path=path,
+                    line=line,
                     hint="map each real name to exactly one pseudonym",
                 )
             if folded not in seen:
@@ -189,7 +242,7 @@ def pseudonymise_text(text: str, key: PseudonymKey) -> tuple[str, int]:
     count = 0
     folded = fold(text)
     for found in key.pattern().finditer(folded):
-        pieces.append(text[last:found.start()])
+        pieces.append(text[last : found.start()])
         pieces.append(lookup[found.group(0)].pseudonym)
         last = found.end()
         count += 1
@@ -217,7 +270,7 @@ def _pseudonymise_docx(data: bytes, key: PseudonymKey) -> tuple[bytes, int]:
             para.text = new
             continue
         per_run = [pseudonymise_text(run.text, key) for run in runs]
-        if sum(n_run for _, n_run in per_run) == n:  # every name sits inside one run
+        if "".join(text for text, _ in per_run) == new:  # every name sits inside one run
             for run, (text, _) in zip(runs, per_run, strict=True):
                 run.text = text
         else:  # a name split across runs: the paragraph keeps its first run's formatting
@@ -249,8 +302,11 @@ def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> in
     if not src.is_file():
         raise InputError("file not found", path=src, hint="check the path")
     if dst.exists() and dst.resolve() == src.resolve():
-        raise InputError("the output would overwrite the original", path=src,
-                         hint="write the pseudonymised copy to another folder (--out)")
+        raise InputError(
+            "the output would overwrite the original",
+            path=src,
+            hint="write the pseudonymised copy to another folder (--out)",
+        )
     suffix = src.suffix.lower()
     if suffix == ".docx":
         data, count = _pseudonymise_docx(src.read_bytes(), key)
@@ -258,8 +314,11 @@ def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> in
         text, count = pseudonymise_text(decode(src.read_bytes(), src), key)
         data = text.encode("utf-8")
     else:
-        raise InputError(f"cannot pseudonymise '{suffix}' files", path=src,
-                         hint="convert it to .txt, .md, .vtt, .srt or .docx")
+        raise InputError(
+            f"cannot pseudonymise '{suffix}' files",
+            path=src,
+            hint="convert it to .txt, .md, .vtt, .srt or .docx",
+        )
     atomic_write_bytes(dst, data)
     return count
 
@@ -271,18 +330,20 @@ def _texts(path: Path) -> Iterable[tuple[str, str]]:
         try:
             archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
-            raise InputError("not a readable zip container", path=path,
-                             hint="check that the file is not damaged") from None
+            raise InputError(
+                "not a readable zip container", path=path, hint="check that the file is not damaged"
+            ) from None
         with archive:
             for info in archive.infolist():
                 name = info.filename
                 if name.endswith("/") or Path(name).suffix.lower() not in (
-                        _TEXT_SUFFIXES | {".rels"}):
+                    _TEXT_SUFFIXES | {".rels"}
+                ):
                     continue
                 raw = archive.read(info)
                 text = raw.decode("utf-8", errors="replace")
-                if name.endswith(".xml") or name.endswith(".qde"):
-                    text = re.sub(r"<[^>]+>", " ", text)  # docx splits words over runs
+                if name.endswith((".xml", ".qde", ".qdc")):
+                    text = _xml_text(text)
                 yield f"{path}!{name}", text
         return
     raw = path.read_bytes()
@@ -290,11 +351,37 @@ def _texts(path: Path) -> Iterable[tuple[str, str]]:
     if suffix == ".ipynb":
         try:
             nb = json.loads(text)
-            text = "\n".join("".join(c.get("source", "")) + "\n" + json.dumps(
-                c.get("outputs", []), ensure_ascii=False) for c in nb.get("cells", []))
+            text = "\n".join(
+                "".join(c.get("source", ""))
+                + "\n"
+                + json.dumps(c.get("outputs", []), ensure_ascii=False)
+                for c in nb.get("cells", [])
+            )
         except ValueError:
             pass
     yield str(path), text
+
+
+_BLOCK_END = re.compile(
+    r"</(?:w:p|a:p|w:tc|p|li|tr|PlainTextContent|Description)>|<w:br/>|<br\s*/?>"
+)
+_TAG_ANY = re.compile(r"<[^>]+>")
+
+
+def _xml_text(xml: str) -> str:
+    """Text of an XML member: block ends become new lines, other tags vanish.
+
+    Word splits words over runs (``<w:r>``), so tags inside a paragraph must join, not
+    separate, the pieces.
+
+    Examples
+    --------
+    >>> _xml_text("<w:p><w:r><w:t>Linden</w:t></w:r><w:r><w:t>hof</w:t></w:r></w:p><w:p>x</w:p>")
+    'Lindenhof\\nx\\n'
+    """
+    import html as _html
+
+    return _html.unescape(_TAG_ANY.sub("", _BLOCK_END.sub("\n", xml)))
 
 
 def _files(paths: Iterable[str | Path]) -> Iterable[Path]:
@@ -302,8 +389,11 @@ def _files(paths: Iterable[str | Path]) -> Iterable[Path]:
         p = Path(p)
         if p.is_dir():
             for child in sorted(p.rglob("*")):
-                if child.is_file() and not (_SKIP_DIRS & set(child.parts)) and (
-                        child.suffix.lower() in _TEXT_SUFFIXES | _ZIP_SUFFIXES):
+                if (
+                    child.is_file()
+                    and not (_SKIP_DIRS & set(child.parts))
+                    and (child.suffix.lower() in _TEXT_SUFFIXES | _ZIP_SUFFIXES)
+                ):
                     yield child
         elif p.is_file():
             yield p

@@ -22,8 +22,17 @@ from dsr_workbench.study import Study
 
 __all__ = ["VERSION_COLUMNS", "versions_table", "write_index", "write_study_report"]
 
-VERSION_COLUMNS = ["cycle", "artifact", "version", "status", "end", "duration_s", "key",
-                   "changed", "path"]
+VERSION_COLUMNS = [
+    "cycle",
+    "artifact",
+    "version",
+    "status",
+    "end",
+    "duration_s",
+    "key",
+    "changed",
+    "path",
+]
 """Columns of :func:`versions_table`."""
 
 _CSS = """
@@ -57,13 +66,19 @@ def versions_table(reports_dir: Path) -> pd.DataFrame:
                 parts = [f"{k} {', '.join(v)}" for k, v in diff.items() if v]
                 changed = "; ".join(parts) or "code, parameters or environment"
             previous = inputs
-            rows.append({
-                "cycle": m.get("cycle", int(art_dir.parent.name.split("-")[-1])),
-                "artifact": art_dir.name, "version": vdir.name,
-                "status": m.get("status", "unknown"), "end": m.get("end"),
-                "duration_s": m.get("duration_s"), "key": (m.get("key") or "")[:12],
-                "changed": changed, "path": vdir.relative_to(reports_dir).as_posix(),
-            })
+            rows.append(
+                {
+                    "cycle": m.get("cycle", int(art_dir.parent.name.split("-")[-1])),
+                    "artifact": art_dir.name,
+                    "version": vdir.name,
+                    "status": m.get("status", "unknown"),
+                    "end": m.get("end"),
+                    "duration_s": m.get("duration_s"),
+                    "key": (m.get("key") or "")[:12],
+                    "changed": changed,
+                    "path": vdir.relative_to(reports_dir).as_posix(),
+                }
+            )
     return pd.DataFrame(rows, columns=VERSION_COLUMNS)
 
 
@@ -81,47 +96,64 @@ def write_index(study: Study) -> Path:
     """Write ``reports/index.html`` and ``reports/study-report.html``; return the index."""
     reports = study.reports_dir
     table = versions_table(reports)
-    parts = [f"<!doctype html><html lang='en'><meta charset='utf-8'>"
-             f"<title>{html.escape(study.title)} — reports</title><style>{_CSS}</style>",
-             f"<h1>{html.escape(study.title)}</h1>",
-             "<p><a href='study-report.html'>Study report</a> (latest version of every "
-             "artifact on one page)</p>"]
+    parts = [
+        f"<!doctype html><html lang='en'><meta charset='utf-8'>"
+        f"<title>{html.escape(study.title)} — reports</title><style>{_CSS}</style>",
+        f"<h1>{html.escape(study.title)}</h1>",
+        "<p><a href='study-report.html'>Study report</a> (latest version of every "
+        "artifact on one page)</p>",
+    ]
     failures = _failures(reports)
     if failures:
-        parts.append("<h2>Failed jobs</h2><table><tr><th>cycle</th><th>artifact</th>"
-                     "<th>cell</th><th>error</th><th>when</th></tr>")
+        parts.append(
+            "<h2>Failed jobs</h2><table><tr><th>cycle</th><th>artifact</th>"
+            "<th>cell</th><th>error</th><th>when</th></tr>"
+        )
         for f in failures:
-            parts.append(f"<tr><td>{f.get('cycle')}</td><td>{html.escape(str(f.get('artifact')))}"
-                         f"</td><td>{f.get('cell')}</td><td class='failed'>"
-                         f"{html.escape(str(f.get('error')))}</td><td>{f.get('end')}</td></tr>")
+            parts.append(
+                f"<tr><td>{f.get('cycle')}</td><td>{html.escape(str(f.get('artifact')))}"
+                f"</td><td>{f.get('cell')}</td><td class='failed'>"
+                f"{html.escape(str(f.get('error')))}</td><td>{f.get('end')}</td></tr>"
+            )
         parts.append("</table>")
     for cyc in study.cycles.itertuples(index=False):
-        parts.append(f"<h2>Cycle {cyc.cycle}: {html.escape(cyc.focus)}</h2>"
-                     f"<p class='muted'>{cyc.start} – {cyc.end}</p>")
+        parts.append(
+            f"<h2>Cycle {cyc.cycle}: {html.escape(cyc.focus)}</h2>"
+            f"<p class='muted'>{cyc.start} – {cyc.end}</p>"
+        )
         sub = table[table.cycle == cyc.cycle]
         if sub.empty:
             parts.append("<p class='muted'>No artifact built yet.</p>")
             continue
-        parts.append("<table><tr><th>artifact</th><th>version</th><th>status</th><th>built</th>"
-                     "<th>s</th><th>changed since previous</th><th>files</th></tr>")
+        parts.append(
+            "<table><tr><th>artifact</th><th>version</th><th>status</th><th>built</th>"
+            "<th>s</th><th>changed since previous</th><th>files</th></tr>"
+        )
         for row in sub.sort_values(["artifact", "version"], ascending=[True, False]).itertuples():
             vdir = reports / row.path
-            links = [f"<a href='{row.path}/notebook.html'>html</a>",
-                     f"<a href='{row.path}/notebook.ipynb'>ipynb</a>"]
+            links = [
+                f"<a href='{row.path}/notebook.html'>html</a>",
+                f"<a href='{row.path}/notebook.ipynb'>ipynb</a>",
+            ]
             if (vdir / "slides.html").exists():
                 links.append(f"<a href='{row.path}/slides.html'>slides</a>")
             links.append(f"<a href='{row.path}/manifest.json'>manifest</a>")
             for sub_dir in ("tables", "figures"):
                 files = sorted((vdir / sub_dir).glob("*")) if (vdir / sub_dir).is_dir() else []
                 if files:
-                    links.append(f"{sub_dir}: " + " ".join(
-                        f"<a href='{row.path}/{sub_dir}/{f.name}'>{html.escape(f.stem)}</a>"
-                        for f in files))
+                    links.append(
+                        f"{sub_dir}: "
+                        + " ".join(
+                            f"<a href='{row.path}/{sub_dir}/{f.name}'>{html.escape(f.stem)}</a>"
+                            for f in files
+                        )
+                    )
             parts.append(
                 f"<tr><td>{html.escape(row.artifact)}</td><td>{row.version}</td>"
                 f"<td class='{row.status}'>{row.status}</td><td>{row.end}</td>"
                 f"<td>{row.duration_s}</td><td>{html.escape(row.changed)}</td>"
-                f"<td>{' · '.join(links)}</td></tr>")
+                f"<td>{' · '.join(links)}</td></tr>"
+            )
         parts.append("</table>")
     index = reports / "index.html"
     atomic_write_text(index, "\n".join(parts) + "\n")
@@ -135,10 +167,13 @@ def write_study_report(study: Study, table: pd.DataFrame | None = None) -> Path:
 
     reports = study.reports_dir
     table = versions_table(reports) if table is None else table
-    cells = [nbformat.v4.new_markdown_cell(
-        f"# {study.title}\n\nStudy report: the latest version of every artifact, by design "
-        f"cycle. Each section names its version; provenance is in the version's "
-        f"`manifest.json` (see [the index](index.html)).")]
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {study.title}\n\nStudy report: the latest version of every artifact, by design "
+            f"cycle. Each section names its version; provenance is in the version's "
+            f"`manifest.json` (see [the index](index.html))."
+        )
+    ]
     ok = table[table.status == "ok"]
     latest = ok.sort_values("version").groupby(["cycle", "artifact"]).tail(1)
     focus = dict(zip(study.cycles.cycle, study.cycles.focus, strict=True))
@@ -149,25 +184,33 @@ def write_study_report(study: Study, table: pd.DataFrame | None = None) -> Path:
             if not executed.exists():
                 continue
             nb = nbformat.read(executed, as_version=4)
-            cells.append(nbformat.v4.new_markdown_cell(
-                f"### {row.artifact} ({row.version}, built {row.end})"))
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    f"### {row.artifact} ({row.version}, built {row.end})"
+                )
+            )
             for cell in nb.cells:
                 if cell.cell_type == "markdown":
                     # demote headings so the report's outline stays cycle > artifact > section
                     cell.source = "\n".join(
                         "###" + line if line.startswith("#") else line
-                        for line in cell.source.splitlines())
-                if "parameters" in cell.metadata.get("tags", []) or "injected-parameters" in \
-                        cell.metadata.get("tags", []):
+                        for line in cell.source.splitlines()
+                    )
+                if "parameters" in cell.metadata.get(
+                    "tags", []
+                ) or "injected-parameters" in cell.metadata.get("tags", []):
                     continue
                 cells.append(cell)
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number}"  # cells come from several notebooks: ids must be unique
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["language_info"] = {"name": "python"}
-    body, _ = HTMLExporter(template_name="lab", exclude_input=True,
-                           exclude_input_prompt=True, exclude_output_prompt=True
-                           ).from_notebook_node(nb)
+    body, _ = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    ).from_notebook_node(nb)
     target = reports / "study-report.html"
     atomic_write_text(target, body)
     return target

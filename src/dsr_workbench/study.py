@@ -59,12 +59,23 @@ _TOP: dict[str, bool] = {
     "evaluation": False,
 }
 _SECTIONS: dict[str, dict[str, bool]] = {
-    "study": {"id": True, "title": True, "synthetic": False, "key_file": False,
-              "description": False},
+    "study": {
+        "id": True,
+        "title": True,
+        "synthetic": False,
+        "key_file": False,
+        "description": False,
+    },
     "paths": {"interviews": False, "data": False, "reports": False, "notebooks": False},
     "organisations": {"id": True, "pseudonym": True, "perspective": True, "description": False},
-    "participants": {"id": True, "pseudonym": True, "organisation": True, "role": True,
-                     "perspective": False, "aliases": False},
+    "participants": {
+        "id": True,
+        "pseudonym": True,
+        "organisation": True,
+        "role": True,
+        "perspective": False,
+        "aliases": False,
+    },
     "researchers": {"id": True, "pseudonym": True, "role": False, "aliases": False},
     "cycles": {"id": True, "focus": True, "start": True, "end": True, "artifacts": False},
     "transcripts": {"id": True, "file": True, "kind": True, "date": True, "cycle": True},
@@ -183,22 +194,30 @@ class _Checker:
 
     def keys(self, mapping: Any, allowed: dict[str, bool], where: str) -> None:
         if not isinstance(mapping, dict):
-            raise self.fail(where, "must be a mapping of keys to values",
-                            f"write '{where}' as 'key: value' lines")
+            raise self.fail(
+                where,
+                "must be a mapping of keys to values",
+                f"write '{where}' as 'key: value' lines",
+            )
         for key in mapping:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), list(allowed), n=1)
-                hint = (f"did you mean '{close[0]}'?" if close
-                        else "allowed keys are " + ", ".join(allowed))
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else "allowed keys are " + ", ".join(allowed)
+                )
                 raise self.fail(_key(where, key), f"unknown key '{key}'", hint)
         for key, required in allowed.items():
             if required and mapping.get(key) in (None, ""):
-                raise self.fail(where, f"missing key '{key}'", f"add '{key}:' to {where or 'the file'}")
+                raise self.fail(
+                    where, f"missing key '{key}'", f"add '{key}:' to {where or 'the file'}"
+                )
 
     def entries(self, data: dict[str, Any], section: str) -> list[dict[str, Any]]:
         items = data.get(section) or []
         if not isinstance(items, list):
-            raise self.fail(section, "must be a list of entries", f"write each entry as '- id: ...'")
+            raise self.fail(section, "must be a list of entries", "write each entry as '- id: ...'")
         for i, item in enumerate(items):
             self.keys(item, _SECTIONS[section], f"{section}[{i}]")
         return items
@@ -217,8 +236,11 @@ class _Checker:
 
     def choice(self, value: Any, options: tuple[str, ...], key: str) -> str:
         if value not in options:
-            raise self.fail(key, f"'{value}' is not one of {', '.join(options)}",
-                            f"use one of {', '.join(options)}")
+            raise self.fail(
+                key,
+                f"'{value}' is not one of {', '.join(options)}",
+                f"use one of {', '.join(options)}",
+            )
         return str(value)
 
     def date(self, value: Any, key: str) -> dt.date:
@@ -278,20 +300,25 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     check.keys(meta, _SECTIONS["study"], "study")
     paths_raw = data.get("paths") or {}
     check.keys(paths_raw, _SECTIONS["paths"], "paths")
-    paths = {name: (path.parent / str(paths_raw.get(name, default))).resolve()
-             for name, default in _DEFAULT_PATHS.items()}
+    paths = {
+        name: (path.parent / str(paths_raw.get(name, default))).resolve()
+        for name, default in _DEFAULT_PATHS.items()
+    }
 
     orgs = check.entries(data, "organisations")
     check.unique(orgs, "organisations")
     org_rows = []
     for i, org in enumerate(orgs):
-        org_rows.append({
-            "organisation": str(org["id"]),
-            "pseudonym": str(org["pseudonym"]),
-            "perspective": check.choice(org["perspective"], PERSPECTIVES,
-                                        f"organisations[{i}].perspective"),
-            "description": str(org.get("description") or ""),
-        })
+        org_rows.append(
+            {
+                "organisation": str(org["id"]),
+                "pseudonym": str(org["pseudonym"]),
+                "perspective": check.choice(
+                    org["perspective"], PERSPECTIVES, f"organisations[{i}].perspective"
+                ),
+                "description": str(org.get("description") or ""),
+            }
+        )
     org_persp = {row["organisation"]: row["perspective"] for row in org_rows}
 
     people = check.entries(data, "participants")
@@ -304,8 +331,11 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         where = f"participants[{i}]"
         org = str(person["organisation"])
         if org not in org_persp:
-            raise check.fail(f"{where}.organisation", f"unknown organisation '{org}'",
-                             "use an id from 'organisations' (" + ", ".join(org_persp) + ")")
+            raise check.fail(
+                f"{where}.organisation",
+                f"unknown organisation '{org}'",
+                "use an id from 'organisations' (" + ", ".join(org_persp) + ")",
+            )
         own = person.get("perspective")
         if own is None:
             perspective = org_persp[org]
@@ -314,12 +344,13 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         part_rows.append(_person(person, org, perspective, check, where))
     for i, person in enumerate(researchers):
         part_rows.append(_person(person, None, "researcher", check, f"researchers[{i}]"))
-    for i, row in enumerate(part_rows):
+    for row in part_rows:
         for label in (row["pseudonym"], row["participant_id"], *row["aliases"]):
             folded = fold_label(label)
             if folded in labels and labels[folded] != row["participant_id"]:
                 raise check.fail(
-                    "participants", f"speaker label '{label}' belongs to both "
+                    "participants",
+                    f"speaker label '{label}' belongs to both "
                     f"{labels[folded]} and {row['participant_id']}",
                     "make pseudonyms and aliases unique",
                 )
@@ -331,15 +362,22 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     for i, cyc in enumerate(cycles):
         where = f"cycles[{i}]"
         if not isinstance(cyc["id"], int) or isinstance(cyc["id"], bool):
-            raise check.fail(f"{where}.id", f"cycle id '{cyc['id']}' is not a whole number",
-                             "number design cycles 1, 2, 3, ...")
+            raise check.fail(
+                f"{where}.id",
+                f"cycle id '{cyc['id']}' is not a whole number",
+                "number design cycles 1, 2, 3, ...",
+            )
         start = check.date(cyc["start"], f"{where}.start")
         end = check.date(cyc["end"], f"{where}.end")
         if end < start:
-            raise check.fail(f"{where}.end", f"cycle {cyc['id']} ends ({end}) before it starts "
-                             f"({start})", "swap or correct the dates")
-        cycle_rows.append({"cycle": int(cyc["id"]), "focus": str(cyc["focus"]),
-                           "start": start, "end": end})
+            raise check.fail(
+                f"{where}.end",
+                f"cycle {cyc['id']} ends ({end}) before it starts ({start})",
+                "swap or correct the dates",
+            )
+        cycle_rows.append(
+            {"cycle": int(cyc["id"]), "focus": str(cyc["focus"]), "start": start, "end": end}
+        )
     cycle_ids = {row["cycle"] for row in cycle_rows}
 
     transcripts = check.entries(data, "transcripts")
@@ -350,20 +388,27 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         file = str(tr["file"])
         full = (path.parent / file).resolve()
         if check_files and not full.is_file():
-            raise check.fail(f"{where}.file", f"transcript file '{file}' does not exist",
-                             "fix the path (relative to study.yaml) or add the file")
+            raise check.fail(
+                f"{where}.file",
+                f"transcript file '{file}' does not exist",
+                "fix the path (relative to study.yaml) or add the file",
+            )
         if tr["cycle"] not in cycle_ids:
-            raise check.fail(f"{where}.cycle", f"unknown cycle '{tr['cycle']}'",
-                             "use an id from 'cycles' (" + ", ".join(map(str, sorted(cycle_ids)))
-                             + ")")
-        tr_rows.append({
-            "transcript_id": str(tr["id"]),
-            "path": full,
-            "file": file,
-            "kind": check.choice(tr["kind"], KINDS, f"{where}.kind"),
-            "date": check.date(tr["date"], f"{where}.date"),
-            "cycle": int(tr["cycle"]),
-        })
+            raise check.fail(
+                f"{where}.cycle",
+                f"unknown cycle '{tr['cycle']}'",
+                "use an id from 'cycles' (" + ", ".join(map(str, sorted(cycle_ids))) + ")",
+            )
+        tr_rows.append(
+            {
+                "transcript_id": str(tr["id"]),
+                "path": full,
+                "file": file,
+                "kind": check.choice(tr["kind"], KINDS, f"{where}.kind"),
+                "date": check.date(tr["date"], f"{where}.date"),
+                "cycle": int(tr["cycle"]),
+            }
+        )
 
     key_file = meta.get("key_file")
     env_key = os.environ.get("DSR_KEY_FILE")
@@ -381,14 +426,24 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         id=str(meta["id"]),
         title=str(meta["title"]),
         synthetic=bool(meta.get("synthetic", False)),
-        organisations=pd.DataFrame(org_rows, columns=["organisation", "pseudonym",
-                                                      "perspective", "description"]),
-        participants=pd.DataFrame(part_rows, columns=["participant_id", "pseudonym",
-                                                      "organisation", "role", "perspective",
-                                                      "aliases"]),
+        organisations=pd.DataFrame(
+            org_rows, columns=["organisation", "pseudonym", "perspective", "description"]
+        ),
+        participants=pd.DataFrame(
+            part_rows,
+            columns=[
+                "participant_id",
+                "pseudonym",
+                "organisation",
+                "role",
+                "perspective",
+                "aliases",
+            ],
+        ),
         cycles=pd.DataFrame(cycle_rows, columns=["cycle", "focus", "start", "end"]),
-        transcripts=pd.DataFrame(tr_rows, columns=["transcript_id", "path", "file", "kind",
-                                                   "date", "cycle"]),
+        transcripts=pd.DataFrame(
+            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle"]
+        ),
         paths=paths,
         key_file=key_path,
         raw=data,
@@ -396,14 +451,18 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     )
 
 
-def _person(person: dict[str, Any], org: str | None, perspective: str, check: _Checker,
-            where: str) -> dict[str, Any]:
+def _person(
+    person: dict[str, Any], org: str | None, perspective: str, check: _Checker, where: str
+) -> dict[str, Any]:
     aliases = person.get("aliases") or []
     if isinstance(aliases, str):
         aliases = [aliases]
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise check.fail(f"{where}.aliases", "aliases must be a list of speaker labels",
-                         "write aliases: [Label1, Label2]")
+        raise check.fail(
+            f"{where}.aliases",
+            "aliases must be a list of speaker labels",
+            "write aliases: [Label1, Label2]",
+        )
     return {
         "participant_id": str(person["id"]),
         "pseudonym": str(person["pseudonym"]),

@@ -76,9 +76,7 @@ TEXT_VARIANTS: dict[str, re.Pattern[str]] = {
     "paren_time": re.compile(rf"^(?P<name>{_NAME})\s*\((?P<ts>{_TS})\)\s*:\s*(?P<text>.*)$"),
     "at": re.compile(rf"^@(?P<name>{_NAME})\s*:\s*(?P<text>.*)$"),
     "bracket_name": re.compile(rf"^\[(?P<name>{_NAME})\]\s*:?\s*(?P<text>.*)$"),
-    "colon": re.compile(
-        rf"^(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?\s*:(?:\*\*)?(?:\s+(?P<text>.*)|$)"
-    ),
+    "colon": re.compile(rf"^(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?\s*:(?:\*\*)?(?:\s+(?P<text>.*)|$)"),
     "speaker_line": re.compile(
         rf"^(?:#{{1,6}}\s+(?P<name>{_NAME})\s*:?|\*\*(?P<bname>{_NAME})\s*:?\*\*"
         rf"|(?P<oname>{_NAME})\s{{2,}}(?P<ts>{_TS}))\s*$"
@@ -206,8 +204,11 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
             "(e.g. --encoding cp1252)",
         ) from None
     except LookupError:
-        raise InputError(f"unknown encoding '{encoding}'", path=path,
-                         hint="use a Python codec name such as utf-8 or cp1252") from None
+        raise InputError(
+            f"unknown encoding '{encoding}'",
+            path=path,
+            hint="use a Python codec name such as utf-8 or cp1252",
+        ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
 
@@ -258,8 +259,9 @@ def detect_variant(lines: Sequence[str]) -> tuple[str | None, int]:
     return variant, counts[variant]
 
 
-def parse_lines(lines: Sequence[str], path: str | Path, *, first_line: int = 1,
-                unit: str = "line") -> list[Utterance]:
+def parse_lines(
+    lines: Sequence[str], path: str | Path, *, first_line: int = 1, unit: str = "line"
+) -> list[Utterance]:
     """Parse lines of a plain-text transcript into utterances.
 
     Parameters
@@ -324,15 +326,20 @@ def _docx_lines(path: Path) -> tuple[list[str], list[list[str]]]:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
     except ImportError:  # pragma: no cover - python-docx is a dependency
-        raise InputError("python-docx is not installed", path=path,
-                         hint="pip install python-docx") from None
+        raise InputError(
+            "python-docx is not installed", path=path, hint="pip install python-docx"
+        ) from None
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"not a readable .docx file ({exc.__class__.__name__})", path=path,
-                         hint="open and re-save it in Word as .docx") from None
-    paragraphs = [unicodedata.normalize("NFC", p.text.replace("\r", "\n"))
-                  for p in document.paragraphs]
+        raise InputError(
+            f"not a readable .docx file ({exc.__class__.__name__})",
+            path=path,
+            hint="open and re-save it in Word as .docx",
+        ) from None
+    paragraphs = [
+        unicodedata.normalize("NFC", p.text.replace("\r", "\n")) for p in document.paragraphs
+    ]
     rows: list[list[str]] = []
     for table in document.tables:
         for row in table.rows:
@@ -352,8 +359,11 @@ def _parse_docx(path: Path) -> list[Utterance]:
     if count == 0 and rows:
         return _parse_docx_table(rows, path)
     if not any(line.strip() for line in lines):
-        raise InputError("is empty (no text in the document)", path=path,
-                         hint="check that the right file is listed")
+        raise InputError(
+            "is empty (no text in the document)",
+            path=path,
+            hint="check that the right file is listed",
+        )
     utterances = parse_lines(lines, path, unit="paragraph")
     # map line indices back to paragraph numbers
     return [Utterance(u.speaker, u.text, numbers[u.line - 1], u.t_start) for u in utterances]
@@ -361,8 +371,11 @@ def _parse_docx(path: Path) -> list[Utterance]:
 
 def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
     out = []
+    header = {"time", "timestamp", "speaker", "name", "text", "transcript", "utterance"}
     for number, cells in enumerate(rows, start=1):
         cells = [c for c in cells if c is not None]
+        if all(c.casefold().rstrip(":") in header for c in cells if c):
+            continue  # a header row
         if len(cells) >= 3 and re.fullmatch(_TS, cells[0]):
             t_start, name, text = parse_time(cells[0]), cells[1], " ".join(cells[2:])
         elif len(cells) >= 2:
@@ -370,12 +383,15 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
         else:
             continue
         clean = _clean_name(name.rstrip(":"))
-        if clean is None or clean.casefold() in {"speaker", "sprecher", "name"}:
-            continue  # header row or empty speaker cell
+        if clean is None:
+            continue  # no speaker in this row
         out.append(Utterance(clean, text.strip(), number, t_start))
     if not out:
-        raise InputError("no speaker labels found in the document's paragraphs or tables",
-                         path=path, hint="write turns as 'Name: text' paragraphs")
+        raise InputError(
+            "no speaker labels found in the document's paragraphs or tables",
+            path=path,
+            hint="write turns as 'Name: text' paragraphs",
+        )
     return out
 
 
@@ -403,17 +419,25 @@ def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
     lines = text.split("\n")
     timing_lines = _check_timings(lines, path, fmt)
     if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        raise InputError("does not start with 'WEBVTT'", path=path, line=1,
-                         hint="add the line 'WEBVTT' at the top of the file")
+        raise InputError(
+            "does not start with 'WEBVTT'",
+            path=path,
+            line=1,
+            hint="add the line 'WEBVTT' at the top of the file",
+        )
     try:
         captions = webvtt.from_buffer(io.StringIO(text), format=fmt, strict=(fmt == "vtt"))
     except (MalformedCaptionError, MalformedFileError) as exc:
-        raise InputError(f"not a valid {fmt.upper()} file: {exc}", path=path,
-                         hint=f"check the cue blocks against the {fmt.upper()} format") from None
+        raise InputError(
+            f"not a valid {fmt.upper()} file: {exc}",
+            path=path,
+            hint=f"check the cue blocks against the {fmt.upper()} format",
+        ) from None
     if len(captions.captions) != len(timing_lines):
         raise InputError(
             f"{len(timing_lines)} cue timings but {len(captions.captions)} readable cues",
-            path=path, hint="separate cues by one blank line; each cue needs text",
+            path=path,
+            hint="separate cues by one blank line; each cue needs text",
         )
     out: list[Utterance] = []
     colon = TEXT_VARIANTS["colon"]
@@ -428,14 +452,22 @@ def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
             hit = _match(colon, body)
             if hit:
                 speaker, body, _ = hit
-        out.append(Utterance(speaker, body, line, caption.start_in_seconds,
-                             caption.end_in_seconds))
+        out.append(
+            Utterance(speaker, body, line, parse_time(caption.start), parse_time(caption.end))
+        )
     if not any(u.speaker for u in out):
-        raise InputError("no speaker labels found in any cue", path=path,
-                         hint="name speakers with '<v Name>' voice tags or a 'Name: ' prefix")
+        raise InputError(
+            "no speaker labels found in any cue",
+            path=path,
+            hint="name speakers with '<v Name>' voice tags or a 'Name: ' prefix",
+        )
     if out and out[0].speaker is None:
-        raise InputError("the first cue names no speaker", path=path, line=out[0].line,
-                         hint="start it with '<v Name>' or 'Name: '")
+        raise InputError(
+            "the first cue names no speaker",
+            path=path,
+            line=out[0].line,
+            hint="start it with '<v Name>' or 'Name: '",
+        )
     return out
 
 
@@ -478,12 +510,15 @@ def _turn_fields(turns: Iterable[object]) -> list[tuple[str, str, float | None, 
 
 def _require_times(rows: list[tuple[str, str, float | None, float | None]], fmt: str) -> None:
     if any(start is None for _, _, start, _ in rows):
-        raise InputError(f"format '{fmt}' needs t_start for every turn",
-                         hint="give times or choose a format without times (txt, docx)")
+        raise InputError(
+            f"format '{fmt}' needs t_start for every turn",
+            hint="give times or choose a format without times (txt, docx)",
+        )
 
 
-def write_transcript(turns: Iterable[object], path: str | Path, *, variant: str = "colon",
-                     words_per_cue: int = 18) -> Path:
+def write_transcript(
+    turns: Iterable[object], path: str | Path, *, variant: str = "colon", words_per_cue: int = 18
+) -> Path:
     """Write turns to a transcript file; the format comes from the suffix.
 
     Parameters
@@ -530,8 +565,9 @@ def write_transcript(turns: Iterable[object], path: str | Path, *, variant: str 
 
 def _render_text(rows: list[tuple[str, str, float | None, float | None]], variant: str) -> str:
     if variant not in TEXT_VARIANTS:
-        raise InputError(f"unknown text variant '{variant}'",
-                         hint="use one of " + ", ".join(TEXT_VARIANTS))
+        raise InputError(
+            f"unknown text variant '{variant}'", hint="use one of " + ", ".join(TEXT_VARIANTS)
+        )
     if variant in ("bracket_time", "paren_time"):
         _require_times(rows, variant)
     blocks = []
@@ -567,15 +603,19 @@ def _render_docx(rows: list[tuple[str, str, float | None, float | None]]) -> byt
     return buffer.getvalue()
 
 
-def _render_captions(rows: list[tuple[str, str, float | None, float | None]], fmt: str,
-                     variant: str, words_per_cue: int) -> str:
+def _render_captions(
+    rows: list[tuple[str, str, float | None, float | None]],
+    fmt: str,
+    variant: str,
+    words_per_cue: int,
+) -> str:
     sep = "." if fmt == "vtt" else ","
     blocks = ["WEBVTT"] if fmt == "vtt" else []
     number = 0
     for speaker, text, start, end in rows:
         assert start is not None
         words = text.split()
-        chunks = [words[i:i + words_per_cue] for i in range(0, len(words), words_per_cue)] or [[]]
+        chunks = [words[i : i + words_per_cue] for i in range(0, len(words), words_per_cue)] or [[]]
         stop = end if end is not None else start + 0.4 * max(len(words), 1)
         step = (stop - start) / len(chunks)
         for i, chunk in enumerate(chunks):
@@ -587,8 +627,10 @@ def _render_captions(rows: list[tuple[str, str, float | None, float | None]], fm
                 body = f"<v {speaker}>{body}"
             elif i == 0 or variant != "colon_first":
                 body = f"{speaker}: {body}"
-            timing = (f"{format_time(start + i * step, sep)} --> "
-                      f"{format_time(start + (i + 1) * step, sep)}")
+            timing = (
+                f"{format_time(start + i * step, sep)} --> "
+                f"{format_time(start + (i + 1) * step, sep)}"
+            )
             if fmt == "srt":
                 blocks.append(f"{number}\n{timing}\n{body}")
             else:

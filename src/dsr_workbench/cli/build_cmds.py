@@ -14,10 +14,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--artifact", action="append", help="only this artifact (repeatable)")
     p.add_argument("--jobs", "-j", type=int, default=2, help="parallel jobs (default 2)")
     p.add_argument("--force", action="store_true", help="run even jobs that are current")
-    p.add_argument("--executor", default="process",
-                   help="process (default), thread, dask-local or dask://HOST:8786")
-    p.add_argument("--no-wait", action="store_true",
-                   help="fail at once if another build of the study is running")
+    p.add_argument(
+        "--executor",
+        default="process",
+        help="process (default), thread, dask-local or dask://HOST:8786",
+    )
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="fail at once if another build of the study is running",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=_build)
 
@@ -43,12 +49,21 @@ def _build(args: argparse.Namespace) -> int:
 
         raise DsrError(f"--jobs must be at least 1, got {args.jobs}", hint="use --jobs 2")
     study = _study(args)
-    result = build(study, cycles=args.cycle, artifacts=args.artifact, jobs=args.jobs,
-                   force=args.force, executor=args.executor, progress=not args.quiet,
-                   wait=not args.no_wait)
+    result = build(
+        study,
+        cycles=args.cycle,
+        artifacts=args.artifact,
+        jobs=args.jobs,
+        force=args.force,
+        executor=args.executor,
+        progress=not args.quiet,
+        wait=not args.no_wait,
+    )
     counts = result.status.value_counts().to_dict()
-    print(f"dsr build: {counts.get('built', 0)} built, {counts.get('skipped', 0)} current "
-          f"(skipped), {counts.get('failed', 0)} failed -> {study.reports_dir / 'index.html'}")
+    print(
+        f"dsr build: {counts.get('built', 0)} built, {counts.get('skipped', 0)} current "
+        f"(skipped), {counts.get('failed', 0)} failed -> {study.reports_dir / 'index.html'}"
+    )
     failed = result[result.status == "failed"]
     for row in failed.itertuples(index=False):
         print(f"  FAILED cycle {row.cycle} {row.artifact}: {row.error}", file=sys.stderr)

@@ -15,10 +15,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_validate)
 
     p = sub.add_parser("corpus", help="turns and words by transcript, speaker, ...")
-    p.add_argument("--by", default="transcript_id",
-                   choices=["transcript_id", "speaker", "participant_id", "organisation",
-                            "perspective", "kind", "cycle"],
-                   help="group the overview by this column (default: transcript_id)")
+    p.add_argument(
+        "--by",
+        default="transcript_id",
+        choices=[
+            "transcript_id",
+            "speaker",
+            "participant_id",
+            "organisation",
+            "perspective",
+            "kind",
+            "cycle",
+        ],
+        help="group the overview by this column (default: transcript_id)",
+    )
     p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.set_defaults(handler=_corpus)
 
@@ -33,8 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key", type=Path, help="key file (default: the study's key_file)")
     p.set_defaults(handler=_pseudonymise)
 
-    p = sub.add_parser("check-leaks",
-                       help="scan files for real names from the key (exit 1 on a hit)")
+    p = sub.add_parser(
+        "check-leaks", help="scan files for real names from the key (exit 1 on a hit)"
+    )
     p.add_argument("paths", nargs="+", type=Path, help="files or folders to scan")
     p.add_argument("--key", type=Path, help="key file (default: the study's key_file)")
     p.set_defaults(handler=_check_leaks)
@@ -53,8 +64,11 @@ def _key(args: argparse.Namespace):
         return load_key(args.key)
     study = _study(args)
     if study.key_file is None:
-        raise InputError("no key file given and study.yaml names none", path=study.path,
-                         hint="pass --key PATH or set study.key_file")
+        raise InputError(
+            "no key file given and study.yaml names none",
+            path=study.path,
+            hint="pass --key PATH or set study.key_file",
+        )
     return load_key(study.key_file)
 
 
@@ -63,10 +77,12 @@ def _validate(args: argparse.Namespace) -> int:
 
     study = _study(args)
     transcripts, turns = load_corpus(study)
-    print(f"{study.path}: ok — {len(study.organisations)} organisations, "
-          f"{len(study.participants)} participants, {len(study.cycles)} cycles, "
-          f"{len(transcripts)} transcripts, {len(turns)} turns, "
-          f"{int(turns.n_words.sum())} words")
+    print(
+        f"{study.path}: ok — {len(study.organisations)} organisations, "
+        f"{len(study.participants)} participants, {len(study.cycles)} cycles, "
+        f"{len(transcripts)} transcripts, {len(turns)} turns, "
+        f"{int(turns.n_words.sum())} words"
+    )
     return 0
 
 
@@ -76,7 +92,7 @@ def _corpus(args: argparse.Namespace) -> int:
 
     _, turns = load_corpus(_study(args))
     table = corpus_overview(turns, by=args.by)
-    print(table.to_csv(index=False) if args.csv else table.to_string(index=False))
+    print(table.to_csv(index=False).rstrip("\n") if args.csv else table.to_string(index=False))
     return 0
 
 
@@ -100,8 +116,10 @@ def _check_leaks(args: argparse.Namespace) -> int:
     key = _key(args)
     hits = check_leaks(args.paths, key)
     for row in hits.itertuples(index=False):
-        print(f"{row.file}:{row.line}:{row.column}: real name of '{row.pseudonym}' "
-              f"({row.kind})", file=sys.stdout)
+        print(
+            f"{row.file}:{row.line}:{row.column}: real name of '{row.pseudonym}' ({row.kind})",
+            file=sys.stdout,
+        )
     if len(hits):
         print(f"{len(hits)} leak(s) found", file=sys.stderr)
         return 1
