@@ -39,7 +39,7 @@ test: $(STAMP)
 
 ## Run the tests without notebooks and browser tests (quick feedback while coding)
 test-fast: $(STAMP)
-	@$(BIN)/python -m pytest -m "not slow and not browser" -p no:nbval
+	@$(BIN)/python -m pytest -m "not slow and not browser" --ignore=notebooks
 
 ## Lint (ruff check + format check) and type-check src/ (mypy)
 lint: $(STAMP)

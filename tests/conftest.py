@@ -73,3 +73,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+# fixture notebooks are run by the build tests, not collected by nbval
+collect_ignore_glob = ["data/*"]

@@ -174,6 +174,20 @@ def _parameters_cell(notebook: Path, where: str, study: Study) -> dict[str, dict
     return dict(inspect_notebook(str(notebook)))
 
 
+def _declared_type(info: dict[str, Any]) -> str:
+    """The type of a notebook parameter: its annotation, else the type of its default."""
+    import ast
+
+    hinted = str(info.get("inferred_type_name", "None"))
+    if hinted != "None":
+        return hinted
+    try:
+        default = ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return "None"
+    return "None" if default is None else type(default).__name__
+
+
 def _check_parameters(
     values: dict[str, Any],
     declared: dict[str, dict[str, Any]],
@@ -191,7 +205,7 @@ def _check_parameters(
                 hint="declared: " + ", ".join(sorted(declared)) + "; fix the name or add it "
                 "to the parameters cell",
             )
-        type_name = str(declared[name].get("inferred_type_name", "None"))
+        type_name = _declared_type(declared[name])
         expected = _TYPES.get(type_name.split("[")[0].strip())
         if expected is None or value is None:
             continue  # default None / untyped: anything goes

@@ -22,6 +22,7 @@ from dsr_workbench.errors import DsrError
 GROUPS: tuple[str, ...] = (
     "dsr_workbench.cli.study_cmds",
     "dsr_workbench.cli.build_cmds",
+    "dsr_workbench.cli.reliability_cmds",
 )
 
 
