@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ artifacts:
     notebook: notebooks/tiny.ipynb
     parameters: {label: hello}
     inputs: [interviews]
+    present: true
   tiny-data:
     notebook: notebooks/tiny.ipynb
     cycles: [1]
@@ -74,6 +76,15 @@ def test_build_skip_and_rebuild_exactly_what_changed(study_dir: Path) -> None:
         assert (v1 / name).is_file(), name
     assert (study_dir / "reports" / "index.html").is_file()
     assert (study_dir / "reports" / "study-report.html").is_file()
+    # presented artifacts get reveal.js slides that work offline (no CDN)
+    slides = (v1 / "slides.html").read_text(encoding="utf-8")
+    assert '"../../../_static/reveal.js/dist/reveal.js"' in slides
+    remote = re.findall(r"https?://[^\"' )]*", slides)
+    scripts = [u for u in remote if u.endswith((".js", ".mjs")) and "mermaid" not in u]
+    assert not [u for u in scripts if "reveal" in u or "require" in u or "jquery" in u], remote
+    assert (study_dir / "reports" / "_static" / "reveal.js" / "dist" / "reveal.js").is_file()
+    assert (study_dir / "reports" / "_static" / "require.js").is_file()
+    assert not (study_dir / "reports" / "cycle-1" / "tiny-data" / "v001" / "slides.html").exists()
 
     # nothing changed: no notebook runs, no version is written
     again = build(load_study(study_dir), jobs=2, progress=False)

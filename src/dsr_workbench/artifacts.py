@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "latest_version",
     "list_versions",
     "changed_inputs",
+    "ensure_static",
     "read_manifest",
     "tree_files",
     "version_dirs",
@@ -204,6 +206,25 @@ class Outputs:
             self.written.append(target)
         plt.close(fig)
         return fig
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+"""Vendored reveal.js and require.js (see ``static/README.md``)."""
+
+
+def ensure_static(reports_dir: Path) -> Path:
+    """Copy the vendored front-end files to ``reports/_static`` if missing or outdated.
+
+    Slides and HTML link to them with relative paths, so a report folder works offline.
+    """
+    target = reports_dir / "_static"
+    for source in STATIC.rglob("*"):
+        if source.is_file():
+            dest = target / source.relative_to(STATIC)
+            if not dest.exists() or dest.stat().st_size != source.stat().st_size:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, dest)
+    return target
 
 
 def tree_files(base: Path, patterns: Iterable[str]) -> list[Path]:

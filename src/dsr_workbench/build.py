@@ -49,6 +49,7 @@ from dsr_workbench.artifacts import (
     MANIFEST,
     HashCache,
     changed_inputs,
+    ensure_static,
     latest_version,
     list_versions,
     read_manifest,
@@ -418,12 +419,19 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
     from nbconvert import HTMLExporter, SlidesExporter
 
     nb = nbformat.read(executed, as_version=4)
+    static = "../../../_static"  # reports/cycle-N/<artifact>/vNNN/ -> reports/_static
+    offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
     if slides:
         exporter = SlidesExporter(
-            reveal_url_prefix="../../../_static/reveal.js", exclude_input=True
+            reveal_url_prefix=f"{static}/reveal.js",
+            reveal_theme="white",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            **offline,
         )
     else:
-        exporter = HTMLExporter(template_name="lab")
+        exporter = HTMLExporter(template_name="lab", **offline)
     body, _ = exporter.from_notebook_node(nb)
     atomic_write_text(target, body)
 
@@ -679,6 +687,7 @@ def build(
             else:
                 run.append(job)
         if run:
+            ensure_static(study.reports_dir)
             rows.extend(_run(run, jobs, executor, progress))
         if run or not (study.reports_dir / "index.html").exists():
             write_index(study)
