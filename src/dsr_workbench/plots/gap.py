@@ -1,0 +1,170 @@
+"""Relationship Gap figures: diverging bars, client-vs-CMO dumbbells, a radar per relationship.
+
+Inputs are the tables of :mod:`dsr_workbench.gap`; every function returns a new
+:class:`matplotlib.figure.Figure` (no pyplot state, no file writes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from dsr_workbench.errors import DsrError
+
+__all__ = ["dumbbell", "gap_bars", "radar"]
+
+_COLORS = sns.color_palette("colorblind", 4).as_hex()
+
+
+def _facets(table: pd.DataFrame) -> tuple[str, list[str]]:
+    """Facet column (``kind`` of relationship_gap, ``perspective`` of servqual_gap)."""
+    facet = "kind" if "kind" in table.columns else "perspective"
+    if facet not in table.columns or "item" not in table.columns:
+        raise DsrError("expected a table from gap.relationship_gap or gap.servqual_gap")
+    return facet, list(pd.unique(table[facet]))
+
+
+def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) -> Figure:
+    """Diverging horizontal bars of the mean gap per item, with CIs; one panel per facet.
+
+    Bars whose Holm-adjusted p-value is below ``alpha`` are solid and starred, the rest pale.
+
+    Parameters
+    ----------
+    table
+        :func:`~dsr_workbench.gap.relationship_gap` (gap = client − CMO, one panel per kind)
+        or :func:`~dsr_workbench.gap.servqual_gap` (gap = expectation − perception, one
+        panel per side).
+
+    Examples
+    --------
+    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.gap import relationship_gap
+    >>> g = relationship_gap(make_survey(one_sided=0).responses, level="construct", n_resamples=0)
+    >>> len(gap_bars(g).axes)
+    2
+    """
+    facet, panels = _facets(table)
+    n_items = table.groupby(facet)["item"].nunique().max()
+    fig = Figure(figsize=(width, 1.2 + 0.32 * n_items), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    label = "mean gap (client − CMO)" if facet == "kind" else "mean gap (expectation − perception)"
+    for ax, panel in zip(axes, panels, strict=True):
+        rows = table[table[facet] == panel].iloc[::-1]
+        y = np.arange(len(rows))
+        gap = rows["mean_gap"].to_numpy(dtype=float)
+        strong = (rows["p_holm"] < alpha).to_numpy()
+        colors = [_COLORS[0] if v >= 0 else _COLORS[1] for v in gap]
+        bars = ax.barh(y, gap, color=colors, edgecolor="none")
+        for bar, bold in zip(bars, strong, strict=True):
+            bar.set_alpha(1.0 if bold else 0.4)
+        lo, hi = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.errorbar(
+            gap[ok],
+            y[ok],
+            xerr=np.vstack([gap[ok] - lo[ok], hi[ok] - gap[ok]]),
+            fmt="none",
+            ecolor="0.3",
+            capsize=2,
+            lw=0.8,
+        )
+        for yi, v, bold in zip(y, gap, strong, strict=True):
+            if bold:
+                ax.annotate(
+                    "*", (v, yi), xytext=(4 if v >= 0 else -8, -4), textcoords="offset points"
+                )
+        ax.axvline(0, color="0.2", lw=0.8)
+        ax.set_yticks(y, rows["item"].tolist())
+        ax.set_title(str(panel))
+        ax.set_xlabel(label)
+    fig.suptitle(f"Relationship Gap (* Holm-adjusted p < {alpha:g})")
+    return fig
+
+
+def dumbbell(table: pd.DataFrame, *, width: float = 9.0) -> Figure:
+    """Both means per item joined by a line (client vs CMO, or expectation vs perception).
+
+    Examples
+    --------
+    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.gap import relationship_gap
+    >>> g = relationship_gap(make_survey(one_sided=0).responses, level="construct", n_resamples=0)
+    >>> fig = dumbbell(g)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['client', 'cmo']
+    """
+    facet, panels = _facets(table)
+    if facet == "kind":
+        left, right = ("mean_client", "client"), ("mean_cmo", "cmo")
+    else:
+        left, right = ("mean_expectation", "expectation"), ("mean_perception", "perception")
+    n_items = table.groupby(facet)["item"].nunique().max()
+    fig = Figure(figsize=(width, 1.2 + 0.32 * n_items), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    for ax, panel in zip(axes, panels, strict=True):
+        rows = table[table[facet] == panel].iloc[::-1]
+        y = np.arange(len(rows))
+        a, b = rows[left[0]].to_numpy(dtype=float), rows[right[0]].to_numpy(dtype=float)
+        ax.hlines(y, np.minimum(a, b), np.maximum(a, b), color="0.6", lw=2)
+        ax.scatter(a, y, color=_COLORS[0], label=left[1], zorder=3)
+        ax.scatter(b, y, color=_COLORS[1], label=right[1], zorder=3)
+        ax.set_yticks(y, rows["item"].tolist())
+        ax.set_title(str(panel))
+        ax.set_xlabel("mean rating")
+        ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def radar(
+    dyads: pd.DataFrame,
+    relationship_id: str,
+    *,
+    scale: tuple[int, int] = (1, 7),
+    size: float = 5.0,
+) -> Figure:
+    """Client and CMO profiles of one relationship on a radar, one panel per kind.
+
+    Parameters
+    ----------
+    dyads
+        :func:`~dsr_workbench.gap.dyad_table` (columns ``relationship_id, kind, item,
+        client, cmo``).
+    relationship_id
+        The relationship to draw.
+
+    Examples
+    --------
+    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.gap import dyad_table
+    >>> fig = radar(dyad_table(make_survey().responses), "CMR01")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['CMR01 expectation', 'CMR01 perception']
+    """
+    rows = dyads[dyads["relationship_id"] == relationship_id]
+    if rows.empty:
+        raise DsrError(
+            f"relationship '{relationship_id}' is not in the table",
+            hint="pick one of the table's relationship_id values",
+        )
+    kinds = list(pd.unique(rows["kind"]))
+    fig = Figure(figsize=(size * len(kinds), size), layout="constrained")
+    for k, kind in enumerate(kinds, start=1):
+        part = rows[rows["kind"] == kind]
+        labels = part["item"].tolist()
+        angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
+        closed = np.append(angles, angles[0])
+        ax = fig.add_subplot(1, len(kinds), k, projection="polar")
+        for side, color in (("client", _COLORS[0]), ("cmo", _COLORS[1])):
+            values = part[side].to_numpy(dtype=float)
+            if np.all(np.isnan(values)):
+                continue
+            ax.plot(closed, np.append(values, values[0]), color=color, label=side)
+            ax.fill(closed, np.append(values, values[0]), color=color, alpha=0.15)
+        ax.set_xticks(angles, [label.replace("_", "\n") for label in labels], fontsize="x-small")
+        ax.set_ylim(scale[0], scale[1])
+        ax.set_title(f"{relationship_id} {kind}")
+        ax.legend(loc="upper right", bbox_to_anchor=(1.15, 1.1), fontsize="small")
+    return fig
