@@ -265,6 +265,22 @@ def test_verify_current_then_stale(study_dir: Path) -> None:
     assert res["state"] == "stale" and res["changed"]["added"] == ["data/new.csv"]
 
 
+@pytest.mark.slow
+def test_verify_rerun_reproduces_the_outputs(study_dir: Path) -> None:
+    build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    version = study_dir / "reports" / "cycle-1" / "tiny-data" / "v001"
+    res = verify(load_study(study_dir), version, rerun=True)
+    assert res["state"] == "current" and res["reproduced"], res["differences"]
+    assert not (version.parent / "v002").exists()  # the rerun never becomes a version
+    # a table that no longer matches is reported
+    table = version / "tables" / "summary.csv"
+    table.write_text(table.read_text() + "9,x\n")
+    diff = verify(load_study(study_dir), version, rerun=True)["differences"]
+    assert diff.to_dict("records") == [
+        {"what": "table", "name": "tables/summary.csv", "detail": "differs"}
+    ]
+
+
 def test_unknown_executor(study_dir: Path) -> None:
     from dsr_workbench.build import make_executor
     from dsr_workbench.errors import DsrError

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -36,37 +34,33 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pandas as pd
 
-from dsr_workbench import __version__
 from dsr_workbench.artifacts import (
     MANIFEST,
-    HashCache,
-    changed_inputs,
     ensure_static,
     latest_version,
     list_versions,
     read_manifest,
-    tree_files,
 )
 from dsr_workbench.atomic import atomic_write_text
-from dsr_workbench.errors import DsrError, StudyError
+from dsr_workbench.build_plan import Job, plan
+from dsr_workbench.errors import DsrError
 from dsr_workbench.study import Study
 
 __all__ = [
     "RESULT_COLUMNS",
-    "STATUS_COLUMNS",
     "BuildLockedError",
     "Job",
     "build",
     "make_executor",
     "plan",
+    "run_job",
     "status",
     "verify",
 ]
@@ -74,322 +68,9 @@ __all__ = [
 RESULT_COLUMNS = ["cycle", "artifact", "status", "version", "duration_s", "error"]
 """Columns of :func:`build`'s result; status is built | skipped | failed."""
 
-STATUS_COLUMNS = ["cycle", "artifact", "state", "version", "built_at", "detail"]
-"""Columns of :func:`status`; state is current | stale | failed | missing."""
-
-DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
-INJECTED = ("study_path", "cycle", "output_dir")
-_ARTIFACT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "list": (list, tuple),
-    "dict": (dict,),
-    "tuple": (list, tuple),
-}
-_SELF = Path(__file__).resolve().parent
-
 
 class BuildLockedError(DsrError):
     """Another build holds the study's build lock."""
-
-
-@dataclass
-class Job:
-    """One (cycle, artifact) to build. ``key`` is filled in by :func:`plan`."""
-
-    cycle: int
-    artifact: str
-    title: str
-    notebook: str
-    parameters: dict[str, Any]
-    inputs: dict[str, str]
-    present: bool
-    study_root: str
-    reports_dir: str
-    key: str = ""
-    environment: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def artifact_dir(self) -> Path:
-        """``reports/cycle-<N>/<artifact>``."""
-        return Path(self.reports_dir) / f"cycle-{self.cycle}" / self.artifact
-
-
-def environment() -> dict[str, str]:
-    """Return Python's version and the versions of the installed dependencies.
-
-    Examples
-    --------
-    >>> env = environment()
-    >>> "python" in env and "pandas" in env and "dsr-workbench" in env
-    True
-    """
-    env = {"python": platform.python_version(), "dsr-workbench": __version__}
-    try:
-        requires = metadata.requires("dsr-workbench") or []
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        requires = []
-    names = {
-        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip()
-        for r in requires
-        if "extra ==" not in r
-    }
-    for name in sorted(names | {"ipykernel", "nbclient", "jupyter_client"}):
-        try:
-            env[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            env[name] = "missing"
-    return env
-
-
-def library_hash() -> str:
-    """SHA-256 over the source of the ``dsr_workbench`` package (every ``.py`` file)."""
-    digest = hashlib.sha256()
-    for file in sorted(_SELF.rglob("*.py")):
-        digest.update(file.relative_to(_SELF).as_posix().encode())
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
-def code_cells(notebook: Path) -> list[str]:
-    """Return the sources of a notebook's code cells (what its key depends on)."""
-    nb = nbformat.read(notebook, as_version=4)
-    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
-
-
-def _parameters_cell(notebook: Path, where: str, study: Study) -> dict[str, dict[str, Any]]:
-    from papermill.inspection import inspect_notebook
-
-    nb = nbformat.read(notebook, as_version=4)
-    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
-        raise StudyError(
-            f"notebook '{notebook.name}' has no cell tagged 'parameters'",
-            path=study.path,
-            line=study.lines.get(where),
-            key=where,
-            hint="tag the notebook's first code cell 'parameters' (View > Cell toolbar > Tags)",
-        )
-    return dict(inspect_notebook(str(notebook)))
-
-
-def _declared_type(info: dict[str, Any]) -> str:
-    """The type of a notebook parameter: its annotation, else the type of its default."""
-    import ast
-
-    hinted = str(info.get("inferred_type_name", "None"))
-    if hinted != "None":
-        return hinted
-    try:
-        default = ast.literal_eval(str(info.get("default")))
-    except (ValueError, SyntaxError):
-        return "None"
-    return "None" if default is None else type(default).__name__
-
-
-def _check_parameters(
-    values: dict[str, Any],
-    declared: dict[str, dict[str, Any]],
-    notebook: Path,
-    where: str,
-    study: Study,
-) -> None:
-    for name, value in values.items():
-        if name not in declared:
-            raise StudyError(
-                f"parameter '{name}' is not declared in {notebook.name}'s parameters cell",
-                path=study.path,
-                line=study.lines.get(f"{where}.{name}"),
-                key=f"{where}.{name}",
-                hint="declared: " + ", ".join(sorted(declared)) + "; fix the name or add it "
-                "to the parameters cell",
-            )
-        type_name = _declared_type(declared[name])
-        expected = _TYPES.get(type_name.split("[")[0].strip())
-        if expected is None or value is None:
-            continue  # default None / untyped: anything goes
-        bad = not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)
-        if bad:
-            raise StudyError(
-                f"parameter '{name}' should be {type_name} (as in {notebook.name}), "
-                f"got {type(value).__name__} {value!r}",
-                path=study.path,
-                line=study.lines.get(f"{where}.{name}"),
-                key=f"{where}.{name}",
-                hint=f"give a {type_name} value",
-            )
-
-
-def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
-    """Return the validated ``artifacts`` section of ``study.yaml``."""
-    raw = study.raw.get("artifacts") or {}
-    if not isinstance(raw, dict):
-        raise StudyError(
-            "'artifacts' must map artifact names to their settings",
-            path=study.path,
-            line=study.lines.get("artifacts"),
-            key="artifacts",
-            hint="write 'artifacts:' then 'name: {notebook: ...}' entries",
-        )
-    cycles = set(study.cycles.cycle)
-    out = {}
-    for name, spec in raw.items():
-        where = f"artifacts.{name}"
-        line = study.lines.get(where)
-        if not isinstance(spec, dict) or "notebook" not in spec:
-            raise StudyError(
-                f"artifact '{name}' needs a 'notebook'",
-                path=study.path,
-                line=line,
-                key=where,
-                hint="add 'notebook: notebooks/NAME.ipynb'",
-            )
-        unknown = set(spec) - _ARTIFACT_KEYS
-        if unknown:
-            key = sorted(unknown)[0]
-            raise StudyError(
-                f"unknown key '{key}'",
-                path=study.path,
-                line=study.lines.get(f"{where}.{key}"),
-                key=f"{where}.{key}",
-                hint="allowed: " + ", ".join(sorted(_ARTIFACT_KEYS)),
-            )
-        wanted = spec.get("cycles") or sorted(cycles)
-        for c in wanted:
-            if c not in cycles:
-                raise StudyError(
-                    f"unknown cycle '{c}'",
-                    path=study.path,
-                    line=study.lines.get(f"{where}.cycles"),
-                    key=f"{where}.cycles",
-                    hint="use ids from 'cycles': " + ", ".join(map(str, cycles)),
-                )
-        params = spec.get("parameters") or {}
-        clash = set(params) & set(INJECTED)
-        if clash:
-            raise StudyError(
-                f"parameter '{sorted(clash)[0]}' is set by the build",
-                path=study.path,
-                line=line,
-                key=f"{where}.parameters",
-                hint="remove it from the artifact's parameters",
-            )
-        out[str(name)] = {**spec, "cycles": list(wanted), "parameters": dict(params)}
-    return out
-
-
-def _input_files(study: Study, patterns: Iterable[str]) -> list[Path]:
-    expanded = []
-    for pattern in patterns:
-        pattern = str(pattern).format(
-            interviews=os.path.relpath(study.paths["interviews"], study.root),
-            data=os.path.relpath(study.paths["data"], study.root),
-        )
-        expanded.append(pattern)
-    return tree_files(study.root, expanded)
-
-
-def job_key(job: Job, cells: list[str], lib: str) -> str:
-    """Return the SHA-256 that identifies a job's inputs + code + environment."""
-    payload = {
-        "cells": cells,
-        "parameters": {k: v for k, v in job.parameters.items() if k != "output_dir"},
-        "inputs": job.inputs,
-        "library": lib,
-        "environment": job.environment,
-    }
-    blob = json.dumps(payload, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
-def plan(
-    study: Study, *, cycles: Iterable[int] | None = None, artifacts: Iterable[str] | None = None
-) -> list[Job]:
-    """Return the jobs of a build, each with its key, validating everything first.
-
-    Raises
-    ------
-    StudyError
-        For an artifact whose notebook is missing or has no ``parameters`` cell, a parameter
-        the notebook does not declare or of the wrong type, an unknown cycle or artifact.
-    """
-    specs = artifact_specs(study)
-    if artifacts is not None:
-        names = list(artifacts)
-        for name in names:
-            if name not in specs:
-                raise StudyError(
-                    f"no artifact named '{name}'",
-                    path=study.path,
-                    key="artifacts",
-                    hint="artifacts: " + ", ".join(sorted(specs)),
-                )
-        specs = {k: v for k, v in specs.items() if k in names}
-    wanted_cycles = None if cycles is None else set(cycles)
-    if wanted_cycles is not None and not wanted_cycles <= set(study.cycles.cycle):
-        bad = sorted(wanted_cycles - set(study.cycles.cycle))[0]
-        raise StudyError(
-            f"no cycle {bad}",
-            path=study.path,
-            key="cycles",
-            hint="cycles: " + ", ".join(map(str, study.cycles.cycle)),
-        )
-    cache = HashCache(study.reports_dir / ".build" / "hashes.json")
-    env = environment()
-    lib = library_hash()
-    jobs = []
-    for name, spec in specs.items():
-        where = f"artifacts.{name}.notebook"
-        notebook = (study.root / str(spec["notebook"])).resolve()
-        if not notebook.is_file():
-            raise StudyError(
-                f"notebook '{spec['notebook']}' does not exist",
-                path=study.path,
-                line=study.lines.get(where),
-                key=where,
-                hint="fix the path (relative to study.yaml) or add the notebook",
-            )
-        declared = _parameters_cell(notebook, where, study)
-        _check_parameters(
-            spec["parameters"], declared, notebook, f"artifacts.{name}.parameters", study
-        )
-        missing = [p for p in INJECTED if p not in declared]
-        if missing:
-            raise StudyError(
-                f"notebook '{spec['notebook']}' does not declare '{missing[0]}'",
-                path=study.path,
-                line=study.lines.get(where),
-                key=where,
-                hint="its parameters cell must define study_path, cycle and output_dir",
-            )
-        cells = code_cells(notebook)
-        files = _input_files(study, spec.get("inputs") or DEFAULT_INPUTS)
-        inputs = {f.relative_to(study.root).as_posix(): cache.sha256(f) for f in files}
-        for cycle in spec["cycles"]:
-            if wanted_cycles is not None and cycle not in wanted_cycles:
-                continue
-            job = Job(
-                cycle=int(cycle),
-                artifact=name,
-                title=str(spec.get("title") or name),
-                notebook=str(notebook),
-                parameters={
-                    "study_path": str(study.path),
-                    "cycle": int(cycle),
-                    **spec["parameters"],
-                },
-                inputs=inputs,
-                present=bool(spec.get("present", False)),
-                study_root=str(study.root),
-                reports_dir=str(study.reports_dir),
-                environment=env,
-            )
-            job.key = job_key(job, cells, lib)
-            jobs.append(job)
-    cache.save()
-    return sorted(jobs, key=lambda j: (j.cycle, j.artifact))
 
 
 def _git_state(root: Path) -> dict[str, Any]:
@@ -547,12 +228,8 @@ def _publish(tmp: Path, art_dir: Path) -> str:
         return name
 
 
-def _failure_path(job: Job) -> Path:
-    return Path(job.reports_dir) / ".build" / "failures" / f"cycle-{job.cycle}-{job.artifact}"
-
-
 def _record_failure(job: Job, manifest: dict[str, Any], result: dict[str, Any], tmp: Path) -> None:
-    target = _failure_path(job)
+    target = job.failure_dir
     if target.exists():
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -567,7 +244,7 @@ def _record_failure(job: Job, manifest: dict[str, Any], result: dict[str, Any], 
 
 
 def _clear_failure(job: Job) -> None:
-    target = _failure_path(job)
+    target = job.failure_dir
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)
 
@@ -742,77 +419,10 @@ def _run(
     return rows
 
 
-def status(study: Study) -> pd.DataFrame:
-    """Tell for every (cycle, artifact) whether its latest version is current.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`STATUS_COLUMNS`. ``stale`` lists the inputs changed since the latest
-        version in ``detail``; ``failed`` gives the failing cell and error.
-    """
-    rows = []
-    for job in plan(study):
-        latest = latest_version(job.artifact_dir)
-        failure = _failure_path(job) / MANIFEST
-        fail = json.loads(failure.read_text()) if failure.is_file() else None
-        manifest = read_manifest(latest) if latest else {}
-        if fail and fail.get("key") == job.key:
-            state = "failed"
-            detail = f"cell {fail.get('cell')}: {fail.get('error')}"
-        elif latest is None:
-            state, detail = "missing", "never built"
-        elif manifest.get("key") == job.key:
-            state, detail = "current", ""
-        else:
-            state = "stale"
-            diff = changed_inputs(manifest.get("inputs", {}), job.inputs)
-            parts = [
-                f"{k}: {', '.join(v[:3])}{' ...' if len(v) > 3 else ''}"
-                for k, v in diff.items()
-                if v
-            ]
-            detail = "; ".join(parts) or "code, parameters or environment changed"
-        rows.append(
-            (
-                job.cycle,
-                job.artifact,
-                state,
-                latest.name if latest else None,
-                manifest.get("end"),
-                detail,
-            )
-        )
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
-
-
-def verify(study: Study, version_dir: str | Path) -> dict[str, Any]:
-    """Recompute a version's key from today's inputs: is it still what they produce?
-
-    Returns
-    -------
-    dict
-        ``state`` (current | stale), ``key`` (recorded), ``today`` (recomputed) and
-        ``changed`` inputs.
-    """
-    version_dir = Path(version_dir).resolve()
-    manifest = read_manifest(version_dir)
-    if not manifest:
-        raise DsrError(
-            "no manifest.json here",
-            path=version_dir,
-            hint="pass a version folder such as reports/cycle-1/NAME/v001",
-        )
-    jobs = [j for j in plan(study, cycles=[manifest["cycle"]], artifacts=[manifest["artifact"]])]
-    job = jobs[0]
-    return {
-        "state": "current" if job.key == manifest["key"] else "stale",
-        "key": manifest["key"],
-        "today": job.key,
-        "changed": changed_inputs(manifest.get("inputs", {}), job.inputs),
-    }
-
-
 def job_dict(job: Job) -> dict[str, Any]:
     """A job as plain data (for logs and tests)."""
     return asdict(job)
+
+
+# status and verify live in build_status; re-exported here for one import site
+from dsr_workbench.build_status import status, verify  # noqa: E402

@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="is a version still what today's inputs produce?")
     p.add_argument("version_dir", type=Path, help="e.g. reports/cycle-1/corpus-overview/v001")
+    p.add_argument(
+        "--rerun",
+        action="store_true",
+        help="run the notebook again (in a scratch folder) and compare the outputs",
+    )
     p.set_defaults(handler=_verify)
 
 
@@ -81,9 +86,19 @@ def _status(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from dsr_workbench.build import verify
 
-    res = verify(_study(args), args.version_dir)
+    res = verify(_study(args), args.version_dir, rerun=args.rerun)
     print(f"{args.version_dir}: {res['state']}")
     for kind, files in res["changed"].items():
         for f in files:
             print(f"  {kind}: {f}")
-    return 0 if res["state"] == "current" else 1
+    if args.rerun:
+        diff = res["differences"]
+        print(
+            "rerun: outputs reproduced"
+            if res["reproduced"]
+            else f"rerun: {len(diff)} difference(s)"
+        )
+        for row in diff.itertuples(index=False):
+            print(f"  {row.what} {row.name}: {row.detail}")
+    ok = res["state"] == "current" and res.get("reproduced", True)
+    return 0 if ok else 1
