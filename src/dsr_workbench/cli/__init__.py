@@ -23,6 +23,7 @@ GROUPS: tuple[str, ...] = (
     "dsr_workbench.cli.study_cmds",
     "dsr_workbench.cli.build_cmds",
     "dsr_workbench.cli.reliability_cmds",
+    "dsr_workbench.cli.evaluation_cmds",
 )
 
 
@@ -60,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"dsr {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `dsr ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"dsr {args.command}: interrupted", file=sys.stderr)
         return 130
