@@ -1,0 +1,275 @@
+"""``dsr code auto``, ``dsr quotes``, ``dsr codes stats`` and ``dsr codings check``.
+
+They read the study's corpus, its codebook (``<data>/codebook.yaml``) and the coding logs
+(``<data>/codings/*.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+
+from dsr_workbench.errors import DsrError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the coding commands to ``dsr``."""
+    p = sub.add_parser("code", help="coding commands (auto-coding)")
+    code_sub = p.add_subparsers(dest="code_command", metavar="ACTION", required=True)
+    auto = code_sub.add_parser(
+        "auto",
+        help="apply the codebook's keyword/regex/speaker rules to every transcript",
+        description="Apply every auto-coding rule of data/codebook.yaml in one pass and append "
+        "the new codings (origin rule:<code>) to the coder's log. Codings the log ever held are "
+        "not proposed again, so a reviewer's removals stick.",
+    )
+    auto.add_argument("--dry-run", action="store_true", help="only list the matches")
+    auto.add_argument(
+        "--coder",
+        default=os.environ.get("DSR_CODER"),
+        help="whose log to append to (default: $DSR_CODER)",
+    )
+    auto.add_argument(
+        "--unit",
+        choices=["match", "turn"],
+        default="match",
+        help="code the matched words (default) or the whole turn",
+    )
+    auto.add_argument("--csv", action="store_true", help="print the matches as CSV")
+    auto.set_defaults(handler=_auto)
+
+    p = sub.add_parser("quotes", help="the quotes coded with a code (and its sub-codes)")
+    p.add_argument("code", help="a code id of the codebook")
+    p.add_argument("--no-subtree", action="store_true", help="leave out the sub-codes")
+    p.add_argument("--coder", help="only this coder's codings")
+    p.add_argument("--perspective", help="only this perspective (client, cmo, ...)")
+    p.add_argument("--cycle", type=int, help="only this design cycle")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of text")
+    p.set_defaults(handler=_quotes)
+
+    p = sub.add_parser("codes", help="codebook commands (statistics)")
+    codes_sub = p.add_subparsers(dest="codes_command", metavar="ACTION", required=True)
+    stats = codes_sub.add_parser("stats", help="how often each code was applied")
+    stats.add_argument(
+        "--by",
+        choices=[
+            "transcript",
+            "organisation",
+            "perspective",
+            "kind",
+            "cycle",
+            "participant",
+            "coder",
+        ],
+        help="break the counts down (default: overall)",
+    )
+    stats.add_argument(
+        "--rollup", action="store_true", help="count sub-codes' codings for their parents too"
+    )
+    stats.add_argument("--coder", help="only this coder's codings")
+    stats.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    stats.set_defaults(handler=_stats)
+
+    p = sub.add_parser("codings", help="coding-log commands (checks)")
+    codings_sub = p.add_subparsers(dest="codings_command", metavar="ACTION", required=True)
+    check = codings_sub.add_parser(
+        "check",
+        help="list codings that moved, need a look, or are lost (exit 1 if any lost)",
+        description="Re-anchor every coding against the current transcripts and list those "
+        "that moved, were re-anchored by a fuzzy match, or cannot be found, codings whose code "
+        "is no longer in the codebook, and damaged log lines. Exit 1 if any coding is lost, "
+        "uses an unknown code, or a log line is damaged.",
+    )
+    check.add_argument(
+        "--threshold", type=float, default=None, help="minimum fuzzy score 0-100 (default 90)"
+    )
+    check.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    check.set_defaults(handler=_check)
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        sys.stderr.write(f"dsr: warning: {w.message}\n")
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _table(frame: pd.DataFrame, csv: bool) -> str:
+    if csv:
+        return frame.to_csv(index=False)
+    return frame.to_string(index=False) if len(frame) else "(none)"
+
+
+def _load(args: argparse.Namespace, *, strict: bool = True) -> dict[str, Any]:
+    from dsr_workbench.codebook import load_codebook
+    from dsr_workbench.coding import read_logs
+    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.study import load_study
+
+    study = load_study(args.study)
+    transcripts, turns = load_corpus(study)
+    book_path = study.data_dir / "codebook.yaml"
+    if not book_path.exists():
+        raise DsrError(
+            "the study has no codebook",
+            path=book_path,
+            hint="write data/codebook.yaml (see dsr_workbench.codebook)",
+        )
+    with _warnings_to_stderr():
+        events = read_logs(study.data_dir / "codings", strict=strict)
+    return {
+        "study": study,
+        "transcripts": transcripts,
+        "turns": turns,
+        "codebook": load_codebook(book_path),
+        "events": events,
+    }
+
+
+def _codings(ctx: dict[str, Any], coder: str | None = None) -> pd.DataFrame:
+    from dsr_workbench.anchoring import anchor
+    from dsr_workbench.coding import fold
+
+    events = ctx["events"]
+    if coder is not None:
+        events = events.loc[(events["coder"] == coder).to_numpy()]
+    anchored = anchor(fold(events), ctx["transcripts"])
+    return anchored.loc[(anchored["status"] != "lost").to_numpy()]
+
+
+def _auto(args: argparse.Namespace) -> int:
+    from dsr_workbench.autocode import auto_code
+    from dsr_workbench.coding import append_events, log_path
+
+    ctx = _load(args)
+    if not args.dry_run and not args.coder:
+        raise DsrError(
+            "no coder given", hint="pass --coder NAME (or set DSR_CODER), or --dry-run to preview"
+        )
+    events = ctx["events"]
+    log_events = None
+    if args.coder:
+        log_events = events.loc[(events["coder"] == args.coder).to_numpy()]
+    result = auto_code(
+        ctx["turns"],
+        ctx["codebook"],
+        dry_run=args.dry_run,
+        coder=args.coder,
+        transcripts=ctx["transcripts"],
+        unit=args.unit,
+        log_events=log_events,
+    )
+    matches = result.matches
+    if args.csv:
+        _out(matches.to_csv(index=False))
+    else:
+        summary = (
+            matches.groupby("code_id").size().rename("matches").reset_index()
+            if len(matches)
+            else matches
+        )
+        _out(_table(summary[["code_id", "matches"]] if len(matches) else summary, False))
+    if args.dry_run:
+        sys.stderr.write(f"dsr code auto: {len(matches)} matches (dry run: nothing written)\n")
+        return 0
+    log = log_path(ctx["study"].data_dir, args.coder)
+    with _warnings_to_stderr():
+        append_events(log, result.events)
+    sys.stderr.write(
+        f"dsr code auto: {len(matches)} matches, {len(result.events)} new "
+        f"codings appended to {log}\n"
+    )
+    return 0
+
+
+def _quotes(args: argparse.Namespace) -> int:
+    from dsr_workbench.queries import coded_quotes
+
+    ctx = _load(args)
+    table = coded_quotes(
+        _codings(ctx, args.coder),
+        ctx["turns"],
+        ctx["codebook"],
+        args.code,
+        subtree=not args.no_subtree,
+    )
+    if args.perspective:
+        table = table.loc[(table["perspective"] == args.perspective).to_numpy()]
+    if args.cycle is not None:
+        table = table.loc[(table["cycle"] == args.cycle).fillna(False).to_numpy(dtype=bool)]
+    if args.csv:
+        _out(table.to_csv(index=False))
+        return 0
+    lines = []
+    for row in table.itertuples(index=False):
+        where = f"{row.transcript_id}/{row.turn}" if pd.notna(row.turn) else row.transcript_id
+        lines.append(
+            f"[{row.code_id}] {where} {row.speaker} ({row.perspective}, {row.coder}): “{row.quote}”"
+        )
+    _out("\n".join(lines) if lines else "(no quotes)")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from dsr_workbench.queries import code_frequencies
+
+    ctx = _load(args)
+    table = code_frequencies(
+        _codings(ctx, args.coder),
+        ctx["turns"],
+        by=args.by,
+        codebook=ctx["codebook"],
+        rollup=args.rollup,
+    )
+    names = ctx["codebook"].codes.set_index("code_id")["name"]
+    table.insert(1, "name", table["code_id"].map(names))
+    _out(_table(table, args.csv))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dsr_workbench.anchoring import THRESHOLD, check_codings
+    from dsr_workbench.coding import fold, log_problems
+
+    ctx = _load(args, strict=False)
+    folder = ctx["study"].data_dir / "codings"
+    damaged = [log_problems(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
+    damaged = [d for d in damaged if len(d)]
+    threshold = THRESHOLD if args.threshold is None else args.threshold
+    table = check_codings(
+        fold(ctx["events"]), ctx["transcripts"], ctx["codebook"], threshold=threshold
+    )
+    columns = [
+        "coding_id",
+        "coder",
+        "transcript_id",
+        "code_id",
+        "status",
+        "old_start",
+        "start",
+        "problem",
+    ]
+    _out(_table(table[columns], args.csv))
+    for problems in damaged:
+        _out(_table(problems, args.csv))
+    lost = int((table["status"] == "lost").sum())
+    unknown = int(table["problem"].str.contains("not in the codebook").sum())
+    bad_lines = sum(len(d) for d in damaged)
+    sys.stderr.write(
+        f"dsr codings check: {len(table)} codings listed; {lost} lost, "
+        f"{unknown} with unknown codes, {bad_lines} damaged log lines\n"
+    )
+    return 1 if lost or unknown or bad_lines else 0

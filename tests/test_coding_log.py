@@ -1,0 +1,209 @@
+"""Tests of dsr_workbench.coding_log: atomic appends, crashes, concurrency, reading."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dsr_workbench.coding_events import EVENT_FIELDS, coding_id, log_path, make_add_event
+from dsr_workbench.coding_log import (
+    TornLineWarning,
+    append_events,
+    log_problems,
+    read_log,
+    read_logs,
+)
+from dsr_workbench.errors import DsrError, InputError
+
+TEXT = "Kim: Why Gamma?\n\nHannah: We trust them. Their audits are open."
+
+
+@pytest.fixture
+def transcript() -> dict[str, str]:
+    return {"transcript_id": "I01", "text": TEXT, "sha256": "h1"}
+
+
+@pytest.fixture
+def transcripts() -> pd.DataFrame:
+    return pd.DataFrame({"transcript_id": ["I01"], "text": [TEXT], "sha256": ["h1"]})
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    return log_path(tmp_path / "data", "R1")
+
+
+def span(word: str) -> tuple[int, int]:
+    start = TEXT.index(word)
+    return start, start + len(word)
+
+
+def add(log: Path, transcript: dict, word: str, code: str) -> None:
+    append_events(log, [make_add_event(transcript, *span(word), code, coder=log.stem)])
+
+
+# --------------------------------------------------------------- bad input
+
+
+def test_malformed_line_in_the_middle_names_file_and_line(log, transcript):
+    good = make_add_event(transcript, *span("trust"), "TRUST", coder="R1")
+    log.parent.mkdir(parents=True)
+    lines = [json.dumps(good), '{"event": "add", "coding_id": ', json.dumps(good)]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_log(log)
+    assert (err.value.path, err.value.line) == (str(log), 2)
+    assert "not valid JSON" in str(err.value)
+    with pytest.warns(UserWarning, match="skipped 1 malformed line"):
+        events = read_log(log, strict=False)
+    assert list(events["line"]) == [1, 3]
+    problems = log_problems(log)
+    assert list(problems["line"]) == [2]
+
+
+def test_event_lacking_a_field_is_malformed(log):
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        '{"event":"add","coding_id":"x","coder":"R1","timestamp":"t"}\n'
+        '{"event":"rename","coding_id":"x","coder":"R1","timestamp":"t"}\n'
+    )
+    with pytest.raises(InputError, match="add event lacks 'transcript_id'") as err:
+        read_log(log)
+    assert err.value.line == 1
+    assert list(log_problems(log)["problem"]) == [
+        "add event lacks 'transcript_id'",
+        "event is not add, remove or memo",
+    ]
+
+
+def test_coder_cannot_write_another_coders_log(log, transcript):
+    other = make_add_event(transcript, *span("trust"), "TRUST", coder="R2")
+    with pytest.raises(DsrError, match="cannot go to the log of 'R1'"):
+        append_events(log, [other])
+
+
+# --------------------------------------------------------------- appending and reading
+
+
+def test_append_completes_plain_events_from_transcripts(log, transcripts):
+    start, end = span("audits")
+    plain = {
+        "event": "add",
+        "coder": "R1",
+        "transcript_id": "I01",
+        "start": start,
+        "end": end,
+        "quote": "audits",
+        "code_id": "AUDIT",
+        "origin": "consensus",
+        "memo": "consensus: applied by R1; not by R2",
+    }
+    (done,) = append_events(log, [plain], transcripts=transcripts)
+    assert done["sha256"] == "h1" and done["suffix"] == " are open."
+    assert done["coding_id"] == coding_id("R1", "I01", start, end, "AUDIT")
+    with pytest.raises(DsrError, match="add event lacks sha256"):
+        append_events(log, [plain])
+
+
+def test_read_logs_reads_every_coder(tmp_path, transcript):
+    folder = tmp_path / "codings"
+    for coder in ("R1", "R2"):
+        add(folder / f"{coder}.jsonl", transcript, "trust", "TRUST")
+    events = read_logs(folder)
+    assert list(events["log"]) == ["R1.jsonl", "R2.jsonl"]
+    assert sorted(events["coder"]) == ["R1", "R2"]
+    assert read_logs(tmp_path / "nothing").empty
+
+
+# --------------------------------------------------------------- crashes and concurrency
+
+
+def test_torn_last_line_is_reported_skipped_and_set_aside(log, transcript):
+    add(log, transcript, "trust", "TRUST")
+    with open(log, "ab") as handle:
+        handle.write(b'{"event":"add","coding_id":"half')
+    with pytest.warns(TornLineWarning, match=r"R1\.jsonl:2: torn last line"):
+        assert len(read_log(log)) == 1
+    with pytest.warns(TornLineWarning, match="moved to"):
+        add(log, transcript, "audits", "AUDIT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(read_log(log)["code_id"]) == ["TRUST", "AUDIT"]
+    assert Path(f"{log}.torn").read_bytes() == b'{"event":"add","coding_id":"half\n'
+
+
+def test_complete_last_line_without_newline_is_kept(log, transcript):
+    event = make_add_event(transcript, *span("trust"), "TRUST", coder="R1")
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps(event), encoding="utf-8")
+    assert len(read_log(log)) == 1
+    add(log, transcript, "audits", "AUDIT")
+    assert log.read_text().count("\n") == 2
+    assert len(read_log(log)) == 2
+
+
+WRITER = textwrap.dedent("""\
+    import sys
+    from dsr_workbench.coding import append_events
+    log, tag, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    pad = "x" * size
+    for i in range(count):
+        append_events(log, [{"event": "memo", "coding_id": f"{tag}-{i}",
+                             "memo": f"{tag} {i} {pad}"}])
+    """)
+
+
+def _writer(log: Path, tag: str, count: int, size: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(log), tag, str(count), str(size)])
+
+
+def _sequence(events: pd.DataFrame, tag: str) -> list[int]:
+    memos = events.loc[events["coding_id"].str.startswith(f"{tag}-"), "memo"]
+    return [int(m.split()[1]) for m in memos]
+
+
+def test_sigkill_while_appending_leaves_every_earlier_event_readable(tmp_path):
+    log = tmp_path / "R1.jsonl"
+    proc = _writer(log, "k", 1_000_000, 200_000)
+    deadline = time.monotonic() + 30
+    while (not log.exists() or log.stat().st_size < 5_000_000) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TornLineWarning)  # a torn last line is allowed
+        events = read_log(log)
+    seq = _sequence(events, "k")
+    assert len(seq) >= 25
+    assert seq == list(range(len(seq)))  # no event lost, duplicated or garbled
+    assert all(len(m) > 200_000 for m in events["memo"])
+    append_events(log, [{"event": "memo", "coding_id": "after", "memo": "recovered"}])
+    assert read_log(log)["coding_id"].iloc[-1] == "after"
+
+
+def test_two_processes_appending_to_one_log_never_interleave(tmp_path):
+    log = tmp_path / "R1.jsonl"
+    writers = [_writer(log, tag, 1000, 300) for tag in ("a", "b")]
+    for proc in writers:
+        assert proc.wait(timeout=120) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        events = read_log(log)
+    assert len(events) == 2000
+    assert len(log.read_bytes().splitlines()) == 2000
+    for tag in ("a", "b"):
+        assert _sequence(events, tag) == list(range(1000))
+    assert set(events.columns) >= set(EVENT_FIELDS)
+    assert np.array_equal(events["line"].to_numpy(), np.arange(1, 2001))
