@@ -555,9 +555,39 @@ def test_cli_file_and_codings_together(ratings_csv):
         run_cli(str(ratings_csv), "--codings")
 
 
-def test_cli_codings_not_wired_yet():
-    with pytest.raises(DsrError, match="--codings is not available yet"):
-        run_cli("--codings")
+def test_cli_codings_without_logs(mini_study):
+    with pytest.raises(InputError, match="codings: no coding logs found"):
+        _run_in(mini_study, "--codings")
+
+
+def _run_in(study, *argv):
+    parser = argparse.ArgumentParser(prog="dsr")
+    parser.add_argument("--study", default=str(study))
+    sub = parser.add_subparsers(dest="command")
+    reliability_cmds.register(sub)
+    args = parser.parse_args(["agreement", *argv])
+    return args.handler(args)
+
+
+def test_cli_codings_from_the_study_logs(mini_study, capsys):
+    from dsr_workbench.codebook import parse_codebook
+    from dsr_workbench.coding import code_turns
+    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.study import load_study
+
+    transcripts, turns = load_corpus(load_study(mini_study))
+    codebook = parse_codebook(
+        "codes:\n  - {id: CAP, name: Capacity, level: concept}\n", "codebook.yaml"
+    )
+    logs = mini_study.parent / "data" / "codings"
+    # T2 turns 2 and 3 are participants; both coders code turn 2, only kim codes turn 3
+    for coder, wanted in (("kim", [2, 3]), ("noah", [2])):
+        chosen = turns[(turns.transcript_id == "T2") & turns.turn.isin(wanted)]
+        code_turns(logs / f"{coder}.jsonl", chosen, transcripts, "CAP", codebook=codebook)
+    assert _run_in(mini_study, "--codings", "--unit", "turn", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    cap = next(r for r in rows if r["code_id"] == "CAP")
+    assert cap["n_units_coded_by_any"] == 2
 
 
 def test_cli_codings_per_code_table(monkeypatch, capsys):

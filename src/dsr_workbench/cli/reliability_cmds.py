@@ -91,17 +91,22 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _load_codings(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (codings, turns) of the study named by ``args.study``.
+    """Return (codings, turns) of the study named by ``args.study``: every coder's current
+    codings (each log folded) and the corpus turns."""
+    from dsr_workbench.coding import load_codings
+    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.study import load_study
 
-    TODO(lead): wire this to the study and coding modules once they land: load study.yaml
-    from ``args.study``, the current codings of every coder (replaying each coder's log) as a
-    DataFrame with columns transcript_id, start, end, code_id, coder, quote, and the corpus
-    ``turns`` table; everything after this call already works (see ``_run_codings``).
-    """
-    raise DsrError(
-        "dsr agreement --codings is not available yet",
-        hint="export a long CSV (unit,coder,value) and run dsr agreement FILE.csv",
-    )
+    study = load_study(args.study)
+    folder = study.data_dir / "codings"
+    if not folder.is_dir() or not any(folder.glob("*.jsonl")):
+        raise InputError(
+            "no coding logs found",
+            path=folder,
+            hint="code transcripts first (data/codings/<coder>.jsonl)",
+        )
+    _, turns = load_corpus(study)
+    return load_codings(folder), turns
 
 
 def _emit(table: pd.DataFrame, as_json: bool) -> None:
