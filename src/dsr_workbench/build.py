@@ -103,6 +103,9 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
     static = "../../../_static"  # reports/cycle-N/<artifact>/vNNN/ -> reports/_static
     offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
     if slides:
+        for cell in nb.cells:  # papermill's injected cell would become an empty first slide
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
         exporter = SlidesExporter(
             reveal_url_prefix=f"{static}/reveal.js",
             reveal_theme="white",

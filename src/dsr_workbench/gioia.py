@@ -50,8 +50,9 @@ def gioia_structure(codebook: Codebook, codings: pd.DataFrame | None = None) -> 
 
     Levels come from the tree: roots are aggregate dimensions, their children second-order
     themes, their grandchildren first-order concepts (deeper codes count for their concept).
-    The exemplar of a concept is the quote most coders coded with it (ties: the shortest, then
-    the first in the corpus); without codings, the concept's first anchor example.
+    The exemplar of a concept is the quote most coders coded with it (ties: a readable quote
+    of 40–300 characters, closest to 160, then the first in the corpus); without codings, the
+    concept's first anchor example.
 
     Returns
     -------
@@ -99,9 +100,13 @@ def gioia_structure(codebook: Codebook, codings: pd.DataFrame | None = None) -> 
             .rename("coders")
             .reset_index()
         )
-        spans = spans.assign(length=spans["quote"].str.len()).sort_values(
-            ["concept", "coders", "length", "transcript_id", "start"],
-            ascending=[True, False, True, True, True],
+        length = spans["quote"].str.len()
+        spans = spans.assign(
+            readable=length.between(40, 300),  # a sentence or two, not a fragment or a page
+            distance=(length - 160).abs(),
+        ).sort_values(
+            ["concept", "coders", "readable", "distance", "transcript_id", "start"],
+            ascending=[True, False, False, True, True, True],
             kind="stable",
         )
         exemplars = spans.drop_duplicates("concept").set_index("concept")["quote"].to_dict()

@@ -25,6 +25,7 @@ GROUPS: tuple[str, ...] = (
     "dsr_workbench.cli.reliability_cmds",
     "dsr_workbench.cli.evaluation_cmds",
     "dsr_workbench.cli.coding_cmds",
+    "dsr_workbench.cli.present_cmds",
 )
 
 
