@@ -128,11 +128,53 @@ def code_cells(notebook: Path) -> list[str]:
     return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
 
-def _parameters_cell(notebook: Path, where: str, study: Study) -> dict[str, dict[str, Any]]:
-    from papermill.inspection import inspect_notebook
+def notebook_parameters(source: str) -> dict[str, dict[str, Any]]:
+    """The parameters a ``parameters`` cell declares: top-level ``name = value`` lines.
 
+    Returns ``{name: {"default": source text, "type": type name}}``; the type is the
+    annotation if there is one (``n: int = 3``), else the type of the literal default, else
+    ``"None"`` (anything goes). Parsed with :mod:`ast`, as papermill's inspection does, but
+    without importing papermill (a no-op build must stay fast).
+
+    Examples
+    --------
+    >>> notebook_parameters("cycle = 1\\nlabel: str = None\\nopts = dict(a=1)\\nx = None")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'cycle': {'default': '1', 'type': 'int'}, 'label': {'default': 'None', 'type': 'str'},
+     'opts': {'default': 'dict(a=1)', 'type': 'None'}, 'x': {'default': 'None', 'type': 'None'}}
+    """
+    import ast
+
+    declared: dict[str, dict[str, Any]] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value, annotation = node.targets[0], node.value, None
+        elif isinstance(node, ast.AnnAssign):
+            target, value, annotation = node.target, node.value, node.annotation
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        type_name = "None" if annotation is None else ast.unparse(annotation)
+        if annotation is None and value is not None:
+            try:
+                default = ast.literal_eval(value)
+            except ValueError:
+                default = None
+            type_name = "None" if default is None else type(default).__name__
+        declared[target.id] = {
+            "default": "None" if value is None else ast.unparse(value),
+            "type": type_name,
+        }
+    return declared
+
+
+def _read_notebook(notebook: Path, where: str, study: Study) -> tuple[list[str], dict[str, Any]]:
+    """Read a notebook once: its code cells and the parameters its parameters cell declares."""
     nb = nbformat.read(notebook, as_version=4)
-    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if not tagged:
         raise StudyError(
             f"notebook '{notebook.name}' has no cell tagged 'parameters'",
             path=study.path,
@@ -140,21 +182,18 @@ def _parameters_cell(notebook: Path, where: str, study: Study) -> dict[str, dict
             key=where,
             hint="tag the notebook's first code cell 'parameters' (View > Cell toolbar > Tags)",
         )
-    return dict(inspect_notebook(str(notebook)))
-
-
-def _declared_type(info: dict[str, Any]) -> str:
-    """The type of a notebook parameter: its annotation, else the type of its default."""
-    import ast
-
-    hinted = str(info.get("inferred_type_name", "None"))
-    if hinted != "None":
-        return hinted
     try:
-        default = ast.literal_eval(str(info.get("default")))
-    except (ValueError, SyntaxError):
-        return "None"
-    return "None" if default is None else type(default).__name__
+        declared = notebook_parameters(tagged[0].source)
+    except SyntaxError as exc:
+        raise StudyError(
+            f"the parameters cell of '{notebook.name}' is not valid Python: {exc.msg} "
+            f"(line {exc.lineno} of the cell)",
+            path=study.path,
+            line=study.lines.get(where),
+            key=where,
+            hint="fix the parameters cell",
+        ) from None
+    return cells, declared
 
 
 def _check_parameters(
@@ -174,7 +213,7 @@ def _check_parameters(
                 hint="declared: " + ", ".join(sorted(declared)) + "; fix the name or add it "
                 "to the parameters cell",
             )
-        type_name = _declared_type(declared[name])
+        type_name = str(declared[name]["type"])
         expected = _TYPES.get(type_name.split("[")[0].strip())
         if expected is None or value is None:
             continue  # default None / untyped: anything goes
@@ -319,7 +358,7 @@ def plan(
                 key=where,
                 hint="fix the path (relative to study.yaml) or add the notebook",
             )
-        declared = _parameters_cell(notebook, where, study)
+        cells, declared = _read_notebook(notebook, where, study)
         _check_parameters(
             spec["parameters"], declared, notebook, f"artifacts.{name}.parameters", study
         )
@@ -332,7 +371,6 @@ def plan(
                 key=where,
                 hint="its parameters cell must define study_path, cycle and output_dir",
             )
-        cells = code_cells(notebook)
         files = _input_files(study, spec.get("inputs") or DEFAULT_INPUTS)
         inputs = {f.relative_to(study.root).as_posix(): cache.sha256(f) for f in files}
         for cycle in spec["cycles"]:
