@@ -633,3 +633,9 @@ def test_cli_through_dsr_main(monkeypatch, ratings_csv, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.endswith("missing.csv: file not found (fix: give the path of a long CSV)")
     assert len(err.splitlines()) == 1
+
+
+def test_cli_levels_match_the_library():
+    from dsr_workbench.reliability import LEVELS
+
+    assert tuple(reliability_cmds.LEVELS) == tuple(LEVELS)

@@ -38,7 +38,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
 from dsr_workbench.artifacts import (
@@ -97,6 +96,7 @@ def _git_state(root: Path) -> dict[str, Any]:
 
 
 def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
+    import nbformat
     from nbconvert import HTMLExporter, SlidesExporter
 
     nb = nbformat.read(executed, as_version=4)

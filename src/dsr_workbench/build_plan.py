@@ -19,8 +19,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from dsr_workbench import __version__
 from dsr_workbench.artifacts import (
     HashCache,
@@ -122,10 +120,29 @@ def library_hash() -> str:
     return digest.hexdigest()
 
 
+def _load_cells(notebook: Path) -> list[dict[str, Any]]:
+    """The cells of a notebook file, each with its ``source`` as one string.
+
+    Read as plain JSON: importing nbformat (and jsonschema with it) costs about a second,
+    which a no-op build must not pay.
+    """
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (ValueError, AttributeError) as exc:
+        raise StudyError(
+            f"not a readable notebook ({exc.__class__.__name__})",
+            path=notebook,
+            hint="open and save it in JupyterLab",
+        ) from None
+    for cell in cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return cells
+
+
 def code_cells(notebook: Path) -> list[str]:
     """Return the sources of a notebook's code cells (what its key depends on)."""
-    nb = nbformat.read(notebook, as_version=4)
-    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    return [c.get("source", "") for c in _load_cells(notebook) if c.get("cell_type") == "code"]
 
 
 def notebook_parameters(source: str) -> dict[str, dict[str, Any]]:
@@ -171,9 +188,9 @@ def notebook_parameters(source: str) -> dict[str, dict[str, Any]]:
 
 def _read_notebook(notebook: Path, where: str, study: Study) -> tuple[list[str], dict[str, Any]]:
     """Read a notebook once: its code cells and the parameters its parameters cell declares."""
-    nb = nbformat.read(notebook, as_version=4)
-    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    raw = _load_cells(notebook)
+    cells = [c.get("source", "") for c in raw if c.get("cell_type") == "code"]
+    tagged = [c for c in raw if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
         raise StudyError(
             f"notebook '{notebook.name}' has no cell tagged 'parameters'",
@@ -183,7 +200,7 @@ def _read_notebook(notebook: Path, where: str, study: Study) -> tuple[list[str],
             hint="tag the notebook's first code cell 'parameters' (View > Cell toolbar > Tags)",
         )
     try:
-        declared = notebook_parameters(tagged[0].source)
+        declared = notebook_parameters(tagged[0].get("source", ""))
     except SyntaxError as exc:
         raise StudyError(
             f"the parameters cell of '{notebook.name}' is not valid Python: {exc.msg} "

@@ -19,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from dsr_workbench.errors import DsrError, InputError
-from dsr_workbench.reliability import LEVELS, agreement
-from dsr_workbench.reliability_codings import per_code_agreement, reliability_data
+
+# the levels of dsr_workbench.reliability.LEVELS, spelled out so that building the `dsr`
+# parser does not import scipy and statsmodels (tests check the two agree)
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 __all__ = ["register", "run_agreement"]
 
@@ -118,6 +120,8 @@ def _emit(table: pd.DataFrame, as_json: bool) -> None:
 
 
 def _run_codings(args: argparse.Namespace, codings: pd.DataFrame, turns: pd.DataFrame) -> int:
+    from dsr_workbench.reliability_codings import per_code_agreement, reliability_data
+
     data = reliability_data(codings, turns, unit=args.unit, coders=args.coders)
     _emit(per_code_agreement(data), args.json)
     return 0
@@ -125,6 +129,8 @@ def _run_codings(args: argparse.Namespace, codings: pd.DataFrame, turns: pd.Data
 
 def run_agreement(args: argparse.Namespace) -> int:
     """Handle ``dsr agreement``; return the exit code (0), raise DsrError on bad input."""
+    from dsr_workbench.reliability import agreement
+
     if args.codings:
         if args.file:
             raise DsrError(
