@@ -352,8 +352,6 @@ def build(
     pandas.DataFrame
         One row per job, columns :data:`RESULT_COLUMNS`.
     """
-    from dsr_workbench.report_index import write_index
-
     todo = plan(study, cycles=cycles, artifacts=artifacts)
     lock = _lock(study, wait)
     try:
@@ -370,6 +368,8 @@ def build(
             ensure_static(study.reports_dir)
             rows.extend(_run(run, jobs, executor, progress))
         if run or not (study.reports_dir / "index.html").exists():
+            from dsr_workbench.report_index import write_index  # imports nbconvert: lazily
+
             write_index(study)
     finally:
         lock.release()
