@@ -102,6 +102,7 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
     nb = nbformat.read(executed, as_version=4)
     static = "../../../_static"  # reports/cycle-N/<artifact>/vNNN/ -> reports/_static
     offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
+    exporter: HTMLExporter
     if slides:
         for cell in nb.cells:  # papermill's injected cell would become an empty first slide
             if "injected-parameters" in cell.metadata.get("tags", []):

@@ -164,6 +164,9 @@ def notebook_parameters(source: str) -> dict[str, dict[str, Any]]:
 
     declared: dict[str, dict[str, Any]] = {}
     for node in ast.parse(source).body:
+        target: ast.expr
+        value: ast.expr | None
+        annotation: ast.expr | None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value, annotation = node.targets[0], node.value, None
         elif isinstance(node, ast.AnnAssign):

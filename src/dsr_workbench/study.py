@@ -308,15 +308,15 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     orgs = check.entries(data, "organisations")
     check.unique(orgs, "organisations")
     org_rows = []
-    for i, org in enumerate(orgs):
+    for i, entry in enumerate(orgs):
         org_rows.append(
             {
-                "organisation": str(org["id"]),
-                "pseudonym": str(org["pseudonym"]),
+                "organisation": str(entry["id"]),
+                "pseudonym": str(entry["pseudonym"]),
                 "perspective": check.choice(
-                    org["perspective"], PERSPECTIVES, f"organisations[{i}].perspective"
+                    entry["perspective"], PERSPECTIVES, f"organisations[{i}].perspective"
                 ),
-                "description": str(org.get("description") or ""),
+                "description": str(entry.get("description") or ""),
             }
         )
     org_persp = {row["organisation"]: row["perspective"] for row in org_rows}
@@ -358,7 +358,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
 
     cycles = check.entries(data, "cycles")
     check.unique(cycles, "cycles")
-    cycle_rows = []
+    cycle_rows: list[dict[str, Any]] = []
     for i, cyc in enumerate(cycles):
         where = f"cycles[{i}]"
         if not isinstance(cyc["id"], int) or isinstance(cyc["id"], bool):
@@ -378,7 +378,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         cycle_rows.append(
             {"cycle": int(cyc["id"]), "focus": str(cyc["focus"]), "start": start, "end": end}
         )
-    cycle_ids = {row["cycle"] for row in cycle_rows}
+    cycle_ids: set[int] = {int(row["cycle"]) for row in cycle_rows}
 
     transcripts = check.entries(data, "transcripts")
     check.unique(transcripts, "transcripts")
