@@ -171,6 +171,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "title": job.title,
         "cycle": job.cycle,
         "key": job.key,
+        "components": job.components,
         "notebook": os.path.relpath(job.notebook, job.study_root),
         "parameters": {k: v for k, v in job.parameters.items()},
         "inputs": job.inputs,

@@ -70,6 +70,9 @@ class Job:
     reports_dir: str
     key: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    components: dict[str, str] = field(default_factory=dict)
+    """SHA-256 of the key's other parts (notebook code cells, library source), so that a
+    report can say *what* changed between two versions."""
 
     @property
     def artifact_dir(self) -> Path:
@@ -413,6 +416,10 @@ def plan(
                 environment=env,
             )
             job.key = job_key(job, cells, lib)
+            job.components = {
+                "notebook": hashlib.sha256(json.dumps(cells).encode()).hexdigest(),
+                "library": lib,
+            }
             jobs.append(job)
     cache.save()
     return sorted(jobs, key=lambda j: (j.cycle, j.artifact))

@@ -46,6 +46,46 @@ code{font-size:.85em}
 """
 
 
+def what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Say what differs between two versions' manifests: inputs, notebook, parameters,
+    library code, package versions.
+
+    Examples
+    --------
+    >>> what_changed({"inputs": {"a": "1"}, "parameters": {"x": 1},
+    ...               "environment": {"pandas": "3.0"}, "components": {"library": "l1"}},
+    ...              {"inputs": {"a": "2"}, "parameters": {"x": 2},
+    ...               "environment": {"pandas": "3.1"}, "components": {"library": "l2"}})
+    'changed a; parameters x; library code; packages pandas 3.0→3.1'
+    """
+    parts = [
+        f"{k} {', '.join(v)}"
+        for k, v in changed_inputs(old.get("inputs", {}), new.get("inputs", {})).items()
+        if v
+    ]
+    old_c, new_c = old.get("components", {}), new.get("components", {})
+    if old_c.get("notebook") != new_c.get("notebook") and "notebook" in new_c:
+        parts.append("notebook code")
+    params = sorted(
+        k
+        for k in set(old.get("parameters", {})) | set(new.get("parameters", {}))
+        if old.get("parameters", {}).get(k) != new.get("parameters", {}).get(k)
+    )
+    if params:
+        parts.append("parameters " + ", ".join(params))
+    if old_c.get("library") != new_c.get("library") and "library" in new_c:
+        parts.append("library code")
+    old_env, new_env = old.get("environment", {}), new.get("environment", {})
+    packages = [
+        f"{k} {old_env.get(k, '-')}→{new_env.get(k, '-')}"
+        for k in sorted(set(old_env) | set(new_env))
+        if old_env.get(k) != new_env.get(k)
+    ]
+    if packages:
+        parts.append("packages " + ", ".join(packages))
+    return "; ".join(parts) or "code, parameters or environment"
+
+
 def versions_table(reports_dir: Path) -> pd.DataFrame:
     """Return one row per version folder under ``reports_dir`` (columns :data:`VERSION_COLUMNS`).
 
@@ -55,17 +95,11 @@ def versions_table(reports_dir: Path) -> pd.DataFrame:
     for art_dir in sorted(reports_dir.glob("cycle-*/*")):
         if not art_dir.is_dir() or art_dir.name.startswith("."):
             continue
-        previous: dict[str, str] | None = None
+        previous: dict[str, Any] | None = None
         for vdir in version_dirs(art_dir):
             m = read_manifest(vdir)
-            inputs = m.get("inputs", {})
-            if previous is None:
-                changed = "first version"
-            else:
-                diff = changed_inputs(previous, inputs)
-                parts = [f"{k} {', '.join(v)}" for k, v in diff.items() if v]
-                changed = "; ".join(parts) or "code, parameters or environment"
-            previous = inputs
+            changed = "first version" if previous is None else what_changed(previous, m)
+            previous = m
             rows.append(
                 {
                     "cycle": m.get("cycle", int(art_dir.parent.name.split("-")[-1])),
