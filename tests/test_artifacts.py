@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -41,8 +40,8 @@ def test_outputs_write_tables_and_figures(tmp_path: Path) -> None:
     assert not plt.get_fignums()  # closed: shown once in a notebook
 
 
-def test_outputs_without_a_folder_write_nothing(tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_outputs_without_a_folder_write_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     Outputs(None).table(pd.DataFrame({"a": [1]}), "t")
     assert list(tmp_path.iterdir()) == []
 
