@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@set -o pipefail; $(BIN)/python -m pip install $(PIP_QUIET) -e '.[test,dev]' 2>&1 | { grep -v -e 'is ignored' -e 'BuildBackendWarning' || true; }
 	@touch $(STAMP)
 
-.PHONY: help install reports test test-fast lint format lab bench clean-reports
+.PHONY: help install reports test test-fast lint format lab bench bench-build-full clean-reports
 
 ## Show this help (the default goal)
 help:
@@ -59,6 +59,10 @@ lab: $(STAMP)
 ## Run every benchmark and write docs/benchmarks.md
 bench: $(STAMP)
 	@$(BIN)/python -m benchmarks.run
+
+## Benchmark the build on the whole example study (5 runs each way; ~20 min) into docs/benchmarks.md
+bench-build-full: $(STAMP)
+	@$(BIN)/python -m benchmarks.run --only build --full-build
 
 ## Delete generated reports (every version; they are rebuilt from inputs + code)
 clean-reports:
