@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,6 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=120,
     )
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_help_lists_every_command() -> None:
@@ -52,7 +45,9 @@ def test_validate_example_study() -> None:
     assert "19 transcripts" in result.stdout
 
 
-def test_bad_study_is_one_line_without_traceback(mini_study: Path) -> None:
+def test_bad_study_is_one_line_without_traceback(
+    mini_study: Path, snapshot: Callable[[Path], dict[str, bytes]]
+) -> None:
     text = mini_study.read_text(encoding="utf-8").replace("transcripts:", "transcript:")
     mini_study.write_text(text, encoding="utf-8")
     before = snapshot(mini_study.parent)

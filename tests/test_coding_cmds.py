@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,23 +20,18 @@ codes:
 """
 
 
-def run(study: Path, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="dsr")
-    parser.add_argument("--study", default=str(study))
-    coding_cmds.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(list(argv))
-    return args.handler(args)
+@pytest.fixture
+def run(run_group: Callable[..., int]) -> Callable[..., int]:
+    """``run(study, *argv)`` with only the coding commands registered."""
+    return functools.partial(run_group, coding_cmds)
 
 
 @pytest.fixture
-def study(mini_study: Path) -> Path:
-    data = mini_study.parent / "data"
-    data.mkdir()
-    (data / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
-    return mini_study
+def study(study_with_codebook: Callable[[str], Path]) -> Path:
+    return study_with_codebook(CODEBOOK)
 
 
-def test_auto_dry_run_writes_nothing(study, capsys):
+def test_auto_dry_run_writes_nothing(study, capsys, run):
     assert run(study, "code", "auto", "--dry-run") == 0
     out = capsys.readouterr()
     assert "AUDIT" in out.out and "CAP" in out.out
@@ -43,7 +39,7 @@ def test_auto_dry_run_writes_nothing(study, capsys):
     assert not (study.parent / "data" / "codings").exists()
 
 
-def test_auto_appends_once_then_quotes_stats_and_check(study, capsys):
+def test_auto_appends_once_then_quotes_stats_and_check(study, capsys, run):
     assert run(study, "code", "auto", "--coder", "R2") == 0
     log = study.parent / "data" / "codings" / "R2.jsonl"
     assert list(read_log(log)["origin"]) == ["rule:AUDIT", "rule:AUDIT", "rule:CAP"]
@@ -58,7 +54,7 @@ def test_auto_appends_once_then_quotes_stats_and_check(study, capsys):
     assert run(study, "codings", "check") == 0
 
 
-def test_check_exits_1_when_a_quote_is_lost(study, capsys):
+def test_check_exits_1_when_a_quote_is_lost(study, capsys, run):
     run(study, "code", "auto", "--coder", "R2")
     t1 = study.parent / "interviews" / "t1.txt"
     t1.write_text(t1.read_text().replace("And audits.", "And site visits."))
@@ -67,13 +63,13 @@ def test_check_exits_1_when_a_quote_is_lost(study, capsys):
     assert "lost" in captured.out and "1 lost" in captured.err
 
 
-def test_auto_without_coder_is_an_error(study, monkeypatch):
+def test_auto_without_coder_is_an_error(study, monkeypatch, run):
     monkeypatch.delenv("DSR_CODER", raising=False)
     with pytest.raises(DsrError, match="no coder given"):
         run(study, "code", "auto")
 
 
-def test_commands_work_before_anything_is_coded(study, capsys):
+def test_commands_work_before_anything_is_coded(study, capsys, run):
     assert run(study, "codings", "check") == 0
     assert run(study, "codes", "stats") == 0
     assert run(study, "quotes", "SEL") == 0

@@ -12,32 +12,6 @@ from dsr_workbench.cooccurrence import cooccurrence
 from dsr_workbench.errors import DsrError
 
 
-@pytest.fixture
-def turns() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "transcript_id": ["I01", "I01", "I01", "I02", "I02"],
-            "turn": [1, 2, 3, 1, 2],
-            "speaker": ["Kim", "Ana", "Ana", "Kim", "Ben"],
-            "participant_id": ["R1", "P01", "P01", "R1", "P07"],
-            "organisation": [pd.NA, "ALPHA", "ALPHA", pd.NA, "GAMMA"],
-            "perspective": ["researcher", "client", "client", "researcher", "cmo"],
-            "start": [5, 30, 80, 5, 40],
-            "end": [25, 70, 120, 30, 90],
-            "kind": ["interview"] * 3 + ["focus_group"] * 2,
-            "cycle": [1, 1, 1, 2, 2],
-        }
-    )
-
-
-def codings_of(rows: list[tuple]) -> pd.DataFrame:
-    table = pd.DataFrame(rows, columns=["transcript_id", "start", "end", "code_id", "coder"])
-    table["coding_id"] = [f"c{i}" for i in range(len(table))]
-    table["quote"] = [f"q{i}" for i in range(len(table))]
-    table[["prefix", "suffix", "memo"]] = None
-    return table
-
-
 def random_codings(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     start = rng.integers(0, 400, n)
@@ -84,7 +58,7 @@ def test_overlap_cooccurrence_equals_brute_force_pairs():
     assert np.array_equal(np.diag(got), np.diag(expected))
 
 
-def test_turn_cooccurrence_from_turns_counts_spanning_codings_in_each_turn(turns):
+def test_turn_cooccurrence_from_turns_counts_spanning_codings_in_each_turn(turns, codings_of):
     codings = codings_of(
         [("I01", 35, 100, "A", "R1"), ("I01", 90, 95, "B", "R1"), ("I01", 40, 45, "C", "R1")]
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,41 +12,29 @@ from dsr_workbench.cli import evaluation_cmds
 from dsr_workbench.errors import DsrError
 from dsr_workbench.evaluation import write_episode
 
-EPISODE = dict(
-    cycle=1,
-    artifact="framework",
-    version="v1",
-    purpose="formative",
-    paradigm="artificial",
-    method="focus group",
-    date="2026-03-12",
-    transcript="FG1",
-)
-
-
 # --------------------------------------------------------------------------- CLI
 
 
-def dsr(study: Path, *argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--study", default=str(study))
-    evaluation_cmds.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(list(argv))
-    return args.handler(args)
+@pytest.fixture
+def dsr(run_group: Callable[..., int]) -> Callable[..., int]:
+    """``dsr(study, *argv)`` with only the evaluation commands registered."""
+    return functools.partial(run_group, evaluation_cmds)
 
 
 @pytest.fixture
-def cli_study(mini_study: Path) -> Path:
+def cli_study(mini_study: Path, episode: dict) -> Path:
     write_episode(
         mini_study.parent / "data" / "evaluations",
         "FG-T2",
         participants={"P1": "client", "P2": "cmo"},
-        **{**EPISODE, "transcript": "T2"},
+        **{**episode, "transcript": "T2"},
     )
     return mini_study
 
 
-def test_cli_rate_then_summary(cli_study: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rate_then_summary(
+    cli_study: Path, capsys: pytest.CaptureFixture[str], dsr: Callable[..., int]
+) -> None:
     assert dsr(cli_study, "rate", "FG-T2", "P1", "usefulness", "3") == 0
     assert dsr(cli_study, "rate", "FG-T2", "P1", "usefulness", "4", "--comment", "clearer now") == 0
     assert "P1 usefulness = 4 (supersedes 3)" in capsys.readouterr().out
@@ -58,13 +47,13 @@ def test_cli_rate_then_summary(cli_study: Path, capsys: pytest.CaptureFixture[st
     ]
 
 
-def test_cli_rate_bad_input_raises_one_line_error(cli_study: Path) -> None:
+def test_cli_rate_bad_input_raises_one_line_error(cli_study: Path, dsr: Callable[..., int]) -> None:
     with pytest.raises(DsrError, match="participant 'P3' is not in episode 'FG-T2'"):
         dsr(cli_study, "rate", "FG-T2", "P3", "usefulness", "4")
 
 
 def test_cli_decisions_exit_1_on_unresolved(
-    cli_study: Path, capsys: pytest.CaptureFixture[str]
+    cli_study: Path, capsys: pytest.CaptureFixture[str], dsr: Callable[..., int]
 ) -> None:
     (cli_study.parent / "data" / "evaluations" / "decisions.yaml").write_text(
         "requirements:\n  - {id: R1, text: t, source: ['transcript:T2#turn2', 'transcript:T2#turn9']}\n",

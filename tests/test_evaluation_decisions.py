@@ -9,28 +9,7 @@ import pytest
 
 from dsr_workbench.errors import DsrError
 from dsr_workbench.evaluation_decisions import load_decisions
-from dsr_workbench.evaluation_episodes import write_episode
 from dsr_workbench.evaluation_ratings import load_evaluations, record_rating
-
-EPISODE = dict(
-    cycle=1,
-    artifact="framework",
-    version="v1",
-    purpose="formative",
-    paradigm="artificial",
-    method="focus group",
-    date="2026-03-12",
-    transcript="FG1",
-)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """An evaluations folder with one episode E1 rated by P1 (client) and P2 (CMO)."""
-    target = tmp_path / "evaluations"
-    write_episode(target, "E1", participants={"P1": "client", "P2": "cmo"}, **EPISODE)
-    return target
-
 
 # --------------------------------------------------------------------------- decisions
 

@@ -11,25 +11,6 @@ from dsr_workbench.errors import DsrError
 from dsr_workbench.evaluation_episodes import load_criteria, load_episodes, write_episode
 from dsr_workbench.evaluation_ratings import load_evaluations, record_rating
 
-EPISODE = dict(
-    cycle=1,
-    artifact="framework",
-    version="v1",
-    purpose="formative",
-    paradigm="artificial",
-    method="focus group",
-    date="2026-03-12",
-    transcript="FG1",
-)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """An evaluations folder with one episode E1 rated by P1 (client) and P2 (CMO)."""
-    target = tmp_path / "evaluations"
-    write_episode(target, "E1", participants={"P1": "client", "P2": "cmo"}, **EPISODE)
-    return target
-
 
 def episode_file(folder: Path, text: str, name: str = "E2") -> Path:
     path = folder / "episodes" / f"{name}.yaml"
@@ -52,10 +33,10 @@ participants: [{id: P1, perspective: client}]
 # --------------------------------------------------------------------------- writing
 
 
-def test_write_episode_bad_date(tmp_path: Path) -> None:
+def test_write_episode_bad_date(tmp_path: Path, episode: dict) -> None:
     with pytest.raises(DsrError, match="date '12.03.2026' is not a date"):
         write_episode(
-            tmp_path, "E1", participants={"P1": "client"}, **{**EPISODE, "date": "12.03.2026"}
+            tmp_path, "E1", participants={"P1": "client"}, **{**episode, "date": "12.03.2026"}
         )
     assert not (tmp_path / "episodes" / "E1.yaml").exists()
 
@@ -124,10 +105,10 @@ def test_bad_episode_file(folder: Path, change: tuple[str, str], message: str) -
         load_episodes(folder)
 
 
-def test_episode_is_never_overwritten(folder: Path) -> None:
+def test_episode_is_never_overwritten(folder: Path, episode: dict) -> None:
     before = (folder / "episodes" / "E1.yaml").read_bytes()
     with pytest.raises(DsrError, match="episode 'E1' exists already"):
-        write_episode(folder, "E1", participants={"P9": "cmo"}, **EPISODE)
+        write_episode(folder, "E1", participants={"P9": "cmo"}, **episode)
     assert (folder / "episodes" / "E1.yaml").read_bytes() == before
     assert sorted(p.name for p in (folder / "episodes").iterdir()) == ["E1.yaml"]
 

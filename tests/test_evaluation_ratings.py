@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from dsr_workbench.errors import DsrError, InputError
-from dsr_workbench.evaluation_episodes import write_episode
 from dsr_workbench.evaluation_ratings import (
     EVALUATION_COLUMNS,
     TornRatingWarning,
@@ -21,24 +20,6 @@ from dsr_workbench.evaluation_ratings import (
 )
 
 CRITERIA = ("usefulness", "applicability", "completeness", "ease_of_use")
-EPISODE = dict(
-    cycle=1,
-    artifact="framework",
-    version="v1",
-    purpose="formative",
-    paradigm="artificial",
-    method="focus group",
-    date="2026-03-12",
-    transcript="FG1",
-)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """An evaluations folder with one episode E1 rated by P1 (client) and P2 (CMO)."""
-    target = tmp_path / "evaluations"
-    write_episode(target, "E1", participants={"P1": "client", "P2": "cmo"}, **EPISODE)
-    return target
 
 
 # --------------------------------------------------------------------------- recording

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dsr_workbench.datasets import SurveyWarning, make_survey
+from dsr_workbench.datasets import RESPONSE_COLUMNS, SurveyWarning, make_survey
 from dsr_workbench.errors import DsrError
 from dsr_workbench.gap import (
     GAP_COLUMNS,
@@ -31,18 +31,7 @@ def responses_from(client, cmo, *, item="trust_1", construct="trust", kind="perc
         for side, value in (("client", a), ("cmo", b)):
             if value is not None:
                 rows.append((rid, f"{rid}-{side}", side, item, construct, kind, value))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "relationship_id",
-            "respondent",
-            "perspective",
-            "item",
-            "construct",
-            "kind",
-            "value",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
 
 
 @pytest.fixture(scope="module")
@@ -147,18 +136,7 @@ def test_servqual_gap_is_expectation_minus_perception_per_side():
         for side, shift in (("client", 0), ("cmo", -1)):
             for kind, value in (("expectation", e), ("perception", p + shift)):
                 rows.append((f"R{i}", f"R{i}{side}", side, "trust_1", "trust", kind, value))
-    data = pd.DataFrame(
-        rows,
-        columns=[
-            "relationship_id",
-            "respondent",
-            "perspective",
-            "item",
-            "construct",
-            "kind",
-            "value",
-        ],
-    )
+    data = pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
     table = servqual_gap(data, n_resamples=0)
     assert list(table.columns) == list(SERVQUAL_COLUMNS)
     client = table.set_index("perspective").loc["client"]
@@ -178,18 +156,7 @@ def test_construct_level_averages_items_then_respondents():
         ("R1", "B", "client", "trust_1", "trust", "perception", 2),
         ("R1", "C", "cmo", "trust_1", "trust", "perception", 3),
     ]
-    data = pd.DataFrame(
-        rows,
-        columns=[
-            "relationship_id",
-            "respondent",
-            "perspective",
-            "item",
-            "construct",
-            "kind",
-            "value",
-        ],
-    )
+    data = pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
     scores = side_scores(data, level="construct").set_index("perspective")
     # respondent A: (4 + 6) / 2 = 5, respondent B: 2 -> client side (5 + 2) / 2 = 3.5
     assert scores.loc["client", "value"] == 3.5

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dsr_workbench.codebook import parse_codebook
 from dsr_workbench.gioia import GIOIA_COLUMNS, gioia_structure
 
-BOOK = parse_codebook("""\
-codes:
-  - {id: D1, name: Relational governance}
-  - {id: T1, name: Trust building, parent: D1}
-  - {id: C1, name: Open books, parent: T1, anchor_examples: [They show us their costs.]}
-  - {id: C1a, name: Cost breakdowns, parent: C1}
-  - {id: C2, name: Kept promises, parent: T1}
-  - {id: T2, name: Routines, parent: D1}
-  - {id: D2, name: Differentiation}
-""")
 
-
-def test_gioia_structure_levels_counts_and_exemplars():
+def test_gioia_structure_levels_counts_and_exemplars(book):
     codings = pd.DataFrame(
         {
             "code_id": ["C1a", "C1", "C1", "C2"],
@@ -30,7 +18,7 @@ def test_gioia_structure_levels_counts_and_exemplars():
             "quote": ["a short one", "both coders took this", "both coders took this", "kept"],
         }
     )
-    table = gioia_structure(BOOK, codings)
+    table = gioia_structure(book, codings)
     assert list(table.columns) == GIOIA_COLUMNS
     assert table[["dimension_id", "theme_id", "concept_id"]].astype(object).where(
         table[["dimension_id", "theme_id", "concept_id"]].notna(), None
@@ -43,7 +31,7 @@ def test_gioia_structure_levels_counts_and_exemplars():
     assert table["n_codings"].tolist() == [3, 1, 0, 0]
     assert table.loc[0, "exemplar"] == "both coders took this"  # agreed on by two coders
     assert list(table["exemplar_source"].iloc[:2]) == ["coding", "coding"]
-    plain = gioia_structure(BOOK)
+    plain = gioia_structure(book)
     assert (plain.loc[0, "exemplar"], plain.loc[0, "exemplar_source"]) == (
         "They show us their costs.",
         "codebook",

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from dsr_workbench.datasets import make_survey
+from dsr_workbench.datasets import RESPONSE_COLUMNS, make_survey
 from dsr_workbench.errors import DsrError
 from dsr_workbench.models import (
     IPA_COLUMNS,
@@ -218,18 +218,7 @@ def test_factor_scores_average_a_respondents_items():
         ("R1", "A", "client", "satisfaction", "outcome", "outcome", 5),
         ("R1", "B", "cmo", "trust_1", "trust", "perception", 2),
     ]
-    data = pd.DataFrame(
-        rows,
-        columns=[
-            "relationship_id",
-            "respondent",
-            "perspective",
-            "item",
-            "construct",
-            "kind",
-            "value",
-        ],
-    )
+    data = pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
     f = factor_scores(data).set_index("respondent")
     assert f.loc["A", "trust"] == 5.5 and f.loc["B", "trust"] == 2.0
     assert f.loc["A", "satisfaction"] == 5 and pd.isna(f.loc["B", "satisfaction"])
@@ -253,18 +242,7 @@ def _ipa_data():
     for item, (imp, perf) in values.items():
         for kind, v in (("expectation", imp), ("perception", perf)):
             rows.append(("R1", "P", "client", item, item, kind, v))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "relationship_id",
-            "respondent",
-            "perspective",
-            "item",
-            "construct",
-            "kind",
-            "value",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
 
 
 @pytest.mark.parametrize("crosshair", ["mean", "midpoint"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
+import functools
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,35 +18,30 @@ CODEBOOK = (
 G = "00000000-0000-0000-0000-0000000000{:02d}".format
 
 
-def run(study: Path, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="dsr")
-    parser.add_argument("--study", default=str(study))
-    qdpx_cmds.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(list(argv))
-    return args.handler(args)
+@pytest.fixture
+def run(run_group: Callable[..., int]) -> Callable[..., int]:
+    """``run(study, *argv)`` with only the import/export commands registered."""
+    return functools.partial(run_group, qdpx_cmds)
 
 
 @pytest.fixture
-def study(mini_study: Path) -> Path:
-    data = mini_study.parent / "data"
-    data.mkdir()
-    (data / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
-    return mini_study
+def study(study_with_codebook: Callable[[str], Path]) -> Path:
+    return study_with_codebook(CODEBOOK)
 
 
-def test_export_qdpx_writes_study_id_qdpx_here(study, tmp_path, monkeypatch, capsys):
+def test_export_qdpx_writes_study_id_qdpx_here(study, tmp_path, monkeypatch, capsys, run):
     monkeypatch.chdir(tmp_path)
     assert run(study, "export", "qdpx") == 0
     assert (tmp_path / "mini.qdpx").exists()
     assert "wrote mini.qdpx: 2 sources, 2 codes, 0 codings" in capsys.readouterr().out
 
 
-def test_export_qdc_to_a_file(study, tmp_path, capsys):
+def test_export_qdc_to_a_file(study, tmp_path, capsys, run):
     assert run(study, "export", "qdc", "--out", str(tmp_path / "book.qdc")) == 0
     assert "2 codes" in capsys.readouterr().out
 
 
-def test_import_dry_run_prints_the_plan_and_writes_nothing(study, tmp_path, capsys):
+def test_import_dry_run_prints_the_plan_and_writes_nothing(study, tmp_path, capsys, run):
     run(study, "export", "qdpx", "--out", str(tmp_path / "m.qdpx"))
     capsys.readouterr()
     before = sorted(p for p in study.parent.rglob("*") if p.is_file())
@@ -57,7 +53,7 @@ def test_import_dry_run_prints_the_plan_and_writes_nothing(study, tmp_path, caps
     assert sorted(p for p in study.parent.rglob("*") if p.is_file()) == before
 
 
-def test_import_exits_1_when_a_coding_is_not_imported(study, tmp_path, capsys):
+def test_import_exits_1_when_a_coding_is_not_imported(study, tmp_path, capsys, run):
     qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p">
 <Users><User guid="{G(9)}" name="Gergo"/></Users>
 <CodeBook><Codes><Code guid="{G(1)}" name="Price" isCodable="true"/></Codes></CodeBook>
@@ -76,6 +72,6 @@ def test_import_exits_1_when_a_coding_is_not_imported(study, tmp_path, capsys):
     assert "wrote" in out.err and "codebook.yaml" in out.err
 
 
-def test_a_bad_coder_map_is_an_error(study, tmp_path):
+def test_a_bad_coder_map_is_an_error(study, tmp_path, run):
     with pytest.raises(DsrError, match="is not OLD=NEW"):
         run(study, "import", "qdc", str(tmp_path / "x.qdc"), "--coder-map", "Gergo")

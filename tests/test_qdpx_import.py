@@ -27,12 +27,6 @@ NEW = "Ana: We trust Gamma 😀 completely.\nBen: Capacity is tight this year.\n
 NOTES = "just some notes\nwithout any speaker labels at all\n"
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
-
-
 def units(text: str, word: str) -> tuple[int, int]:
     """NVivo's offsets of ``word`` in ``text`` with CRLF line ends: UTF-16 code units."""
     crlf, word = text.replace("\n", "\r\n"), word.replace("\n", "\r\n")
@@ -97,7 +91,7 @@ def test_the_project_reads_as_nvivo_writes_it(project):
     assert "trust Gamma" in p.codings["quote"].tolist()
 
 
-def test_a_dry_run_writes_nothing_and_says_what_would_happen(mini_study, project):
+def test_a_dry_run_writes_nothing_and_says_what_would_happen(mini_study, project, snapshot):
     before = snapshot(mini_study.parent)
     plan = import_refi(mini_study, project, dry_run=True)
     assert snapshot(mini_study.parent) == before
@@ -150,7 +144,7 @@ def test_import_writes_sources_codebook_and_coding_events(mini_study, project):
     )
 
 
-def test_importing_twice_adds_nothing(mini_study, project):
+def test_importing_twice_adds_nothing(mini_study, project, snapshot):
     import_refi(mini_study, project)
     before = snapshot(mini_study.parent)
     plan = import_refi(mini_study, project)

@@ -31,19 +31,11 @@ def make(path: Path, members: dict[str, bytes | str]) -> Path:
     return path
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 @pytest.mark.parametrize(
     "name",
     ["../evil.txt", "Sources/../../evil.txt", "/etc/evil", "C:/Windows/evil", "..\\evil.txt"],
 )
-def test_zip_slip_and_absolute_member_names_are_refused(tmp_path, name):
+def test_zip_slip_and_absolute_member_names_are_refused(tmp_path, name, snapshot):
     archive = make(tmp_path / "bad.qdpx", {"project.qde": QDE, "Sources/T1.txt": "x", name: "x"})
     before = snapshot(tmp_path)
     with pytest.raises(InputError, match="points outside the archive"):
@@ -168,7 +160,7 @@ def test_unresolved_guids_are_refused(tmp_path):
         read_qdpx(archive)
 
 
-def test_a_hostile_archive_leaves_the_study_untouched(tmp_path, mini_study):
+def test_a_hostile_archive_leaves_the_study_untouched(tmp_path, mini_study, snapshot):
     archive = make(tmp_path / "bad.qdpx", {"project.qde": QDE, "../../interviews/x.txt": "x"})
     before = snapshot(tmp_path)
     with pytest.raises(InputError, match="zip-slip"):

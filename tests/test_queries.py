@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from dsr_workbench.codebook import parse_codebook
 from dsr_workbench.errors import DsrError
 from dsr_workbench.queries import (
     QUOTE_COLUMNS,
@@ -18,45 +19,8 @@ from dsr_workbench.queries import (
     with_turns,
 )
 
-BOOK = parse_codebook("""\
-codes:
-  - {id: D1, name: Relational governance}
-  - {id: T1, name: Trust building, parent: D1}
-  - {id: C1, name: Open books, parent: T1, anchor_examples: [They show us their costs.]}
-  - {id: C1a, name: Cost breakdowns, parent: C1}
-  - {id: C2, name: Kept promises, parent: T1}
-  - {id: T2, name: Routines, parent: D1}
-  - {id: D2, name: Differentiation}
-""")
 
-
-@pytest.fixture
-def turns() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "transcript_id": ["I01", "I01", "I01", "I02", "I02"],
-            "turn": [1, 2, 3, 1, 2],
-            "speaker": ["Kim", "Ana", "Ana", "Kim", "Ben"],
-            "participant_id": ["R1", "P01", "P01", "R1", "P07"],
-            "organisation": [pd.NA, "ALPHA", "ALPHA", pd.NA, "GAMMA"],
-            "perspective": ["researcher", "client", "client", "researcher", "cmo"],
-            "start": [5, 30, 80, 5, 40],
-            "end": [25, 70, 120, 30, 90],
-            "kind": ["interview"] * 3 + ["focus_group"] * 2,
-            "cycle": [1, 1, 1, 2, 2],
-        }
-    )
-
-
-def codings_of(rows: list[tuple]) -> pd.DataFrame:
-    table = pd.DataFrame(rows, columns=["transcript_id", "start", "end", "code_id", "coder"])
-    table["coding_id"] = [f"c{i}" for i in range(len(table))]
-    table["quote"] = [f"q{i}" for i in range(len(table))]
-    table[["prefix", "suffix", "memo"]] = None
-    return table
-
-
-def test_with_turns_places_codings_and_gaps(turns):
+def test_with_turns_places_codings_and_gaps(turns, codings_of):
     codings = codings_of(
         [
             ("I01", 35, 40, "C1", "R1"),
@@ -72,21 +36,21 @@ def test_with_turns_places_codings_and_gaps(turns):
     assert len(out) == len(codings)
 
 
-def test_coded_quotes_of_a_subtree(turns):
+def test_coded_quotes_of_a_subtree(turns, codings_of, book):
     codings = codings_of(
         [("I01", 35, 40, "C1a", "R1"), ("I02", 45, 50, "C2", "R2"), ("I01", 85, 90, "T2", "R1")]
     )
-    quotes = coded_quotes(codings, turns, BOOK, "T1")
+    quotes = coded_quotes(codings, turns, book, "T1")
     assert list(quotes.columns) == QUOTE_COLUMNS
     assert list(quotes["code"]) == ["Cost breakdowns", "Kept promises"]
     assert list(quotes["organisation"]) == ["ALPHA", "GAMMA"]
     assert list(quotes["cycle"]) == [1, 2]
-    assert coded_quotes(codings, turns, BOOK, "T1", subtree=False).empty
+    assert coded_quotes(codings, turns, book, "T1", subtree=False).empty
     with pytest.raises(DsrError, match="unknown code id 'T9'"):
-        coded_quotes(codings, turns, BOOK, "T9")
+        coded_quotes(codings, turns, book, "T9")
 
 
-def test_code_frequencies_by_group_and_rollup(turns):
+def test_code_frequencies_by_group_and_rollup(turns, codings_of, book):
     codings = codings_of(
         [
             ("I01", 35, 40, "C1a", "R1"),
@@ -103,7 +67,7 @@ def test_code_frequencies_by_group_and_rollup(turns):
         "transcripts": 1,
         "participants": 2,
     }
-    rolled = code_frequencies(codings, turns, by=None, codebook=BOOK, rollup=True)
+    rolled = code_frequencies(codings, turns, by=None, codebook=book, rollup=True)
     assert rolled.set_index("code_id")["segments"].to_dict() == {
         "C1": 2,
         "C1a": 1,
@@ -115,7 +79,9 @@ def test_code_frequencies_by_group_and_rollup(turns):
         code_frequencies(codings, turns, by="weather")
 
 
-def agresti_codings() -> tuple[pd.DataFrame, pd.DataFrame]:
+def agresti_codings(
+    codings_of: Callable[[list[tuple]], pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Codings whose code x perspective table is Agresti (2007) Table 2.5."""
     counts = {"client": (762, 484), "cmo": (327, 239), "both": (468, 477)}
     turns = pd.DataFrame(
@@ -135,8 +101,8 @@ def agresti_codings() -> tuple[pd.DataFrame, pd.DataFrame]:
     return codings_of(rows), turns
 
 
-def test_chi_square_on_agresti_table_2_5():
-    codings, turns = agresti_codings()
+def test_chi_square_on_agresti_table_2_5(codings_of):
+    codings, turns = agresti_codings(codings_of)
     table = code_crosstab(codings, turns, perspective="perspective")
     assert table.loc["DEM", "client"] == 762 and table.loc["REP", "both"] == 477
     result = crosstab_test(table).iloc[0]
@@ -174,7 +140,7 @@ def test_crosstab_test_needs_two_rows_and_columns():
         crosstab_test(np.array([[1, -1], [2, 3]]))
 
 
-def test_crosstab_units(turns):
+def test_crosstab_units(turns, codings_of):
     codings = codings_of(
         [
             ("I01", 35, 40, "C1", "R1"),

@@ -6,7 +6,7 @@ beside the assertion.
 
 from __future__ import annotations
 
-import argparse
+import functools
 import json
 
 import krippendorff
@@ -488,13 +488,20 @@ def test_bad_weight_differs_within_unit():
 # --- CLI ------------------------------------------------------------------------------------
 
 
-def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="dsr")
-    parser.add_argument("--study", default="study.yaml")
-    sub = parser.add_subparsers(dest="command")
-    reliability_cmds.register(sub)
-    args = parser.parse_args(["agreement", *argv])
-    return args.handler(args)
+@pytest.fixture
+def run_in(run_group):
+    """``run_in(study, *argv)``: ``dsr --study STUDY agreement ARGV...``."""
+
+    def run(study, *argv: str) -> int:
+        return run_group(reliability_cmds, study, "agreement", *argv)
+
+    return run
+
+
+@pytest.fixture
+def run_cli(run_in):
+    """``run_cli(*argv)``: ``dsr agreement ARGV...`` with the default ``--study study.yaml``."""
+    return functools.partial(run_in, "study.yaml")
 
 
 @pytest.fixture
@@ -504,7 +511,7 @@ def ratings_csv(tmp_path):
     return path
 
 
-def test_cli_table(ratings_csv, capsys):
+def test_cli_table(ratings_csv, capsys, run_cli):
     assert run_cli(str(ratings_csv), "--level", "interval") == 0
     out = capsys.readouterr().out
     line = next(s for s in out.splitlines() if s.strip().startswith("krippendorff_alpha"))
@@ -512,7 +519,7 @@ def test_cli_table(ratings_csv, capsys):
     assert "0.849" in line.split()
 
 
-def test_cli_json_with_bootstrap(ratings_csv, capsys):
+def test_cli_json_with_bootstrap(ratings_csv, capsys, run_cli):
     assert (
         run_cli(str(ratings_csv), "--level", "ordinal", "--boot", "50", "--seed", "3", "--json")
         == 0
@@ -526,50 +533,41 @@ def test_cli_json_with_bootstrap(ratings_csv, capsys):
     assert cohen["estimate"] is None and "two coders" in cohen["note"]
 
 
-def test_cli_missing_file(tmp_path):
+def test_cli_missing_file(tmp_path, run_cli):
     with pytest.raises(InputError, match="nope.csv: file not found"):
         run_cli(str(tmp_path / "nope.csv"))
 
 
-def test_cli_missing_column(tmp_path):
+def test_cli_missing_column(tmp_path, run_cli):
     path = tmp_path / "bad.csv"
     path.write_text("unit,rater,value\n1,A,1\n")
     with pytest.raises(InputError, match="bad.csv: column 'coder' is missing"):
         run_cli(str(path))
 
 
-def test_cli_bad_value_names_file_and_line(tmp_path):
+def test_cli_bad_value_names_file_and_line(tmp_path, run_cli):
     path = tmp_path / "scores.csv"
     path.write_text("unit,coder,value\n1,A,1\n1,B,2\n2,A,x\n2,B,3\n")
     with pytest.raises(InputError, match="scores.csv: .*value 'x' in row 4 is not a number"):
         run_cli(str(path), "--level", "interval")
 
 
-def test_cli_no_input():
+def test_cli_no_input(run_cli):
     with pytest.raises(DsrError, match="no input"):
         run_cli()
 
 
-def test_cli_file_and_codings_together(ratings_csv):
+def test_cli_file_and_codings_together(ratings_csv, run_cli):
     with pytest.raises(DsrError, match="either FILE.csv or --codings"):
         run_cli(str(ratings_csv), "--codings")
 
 
-def test_cli_codings_without_logs(mini_study):
+def test_cli_codings_without_logs(mini_study, run_in):
     with pytest.raises(InputError, match="codings: no coding logs found"):
-        _run_in(mini_study, "--codings")
+        run_in(mini_study, "--codings")
 
 
-def _run_in(study, *argv):
-    parser = argparse.ArgumentParser(prog="dsr")
-    parser.add_argument("--study", default=str(study))
-    sub = parser.add_subparsers(dest="command")
-    reliability_cmds.register(sub)
-    args = parser.parse_args(["agreement", *argv])
-    return args.handler(args)
-
-
-def test_cli_codings_from_the_study_logs(mini_study, capsys):
+def test_cli_codings_from_the_study_logs(mini_study, capsys, run_in):
     from dsr_workbench.codebook import parse_codebook
     from dsr_workbench.coding import code_turns
     from dsr_workbench.corpus import load_corpus
@@ -584,13 +582,13 @@ def test_cli_codings_from_the_study_logs(mini_study, capsys):
     for coder, wanted in (("kim", [2, 3]), ("noah", [2])):
         chosen = turns[(turns.transcript_id == "T2") & turns.turn.isin(wanted)]
         code_turns(logs / f"{coder}.jsonl", chosen, transcripts, "CAP", codebook=codebook)
-    assert _run_in(mini_study, "--codings", "--unit", "turn", "--json") == 0
+    assert run_in(mini_study, "--codings", "--unit", "turn", "--json") == 0
     rows = json.loads(capsys.readouterr().out)
     cap = next(r for r in rows if r["code_id"] == "CAP")
     assert cap["n_units_coded_by_any"] == 2
 
 
-def test_cli_codings_per_code_table(monkeypatch, capsys):
+def test_cli_codings_per_code_table(monkeypatch, capsys, run_cli):
     turns = pd.DataFrame(
         {
             "transcript_id": "I01",

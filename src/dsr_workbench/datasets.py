@@ -27,7 +27,7 @@ Tables (all tidy, one row per observation)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,52 +209,62 @@ def validate_responses(
         )
     data = responses.loc[:, list(RESPONSE_COLUMNS)].copy()
     for col, allowed in (("perspective", PERSPECTIVES), ("kind", KINDS)):
-        bad = ~data[col].isin(allowed)
-        if bad.any():
-            row = data.index[bad.to_numpy()][0]
-            raise DsrError(
-                f"row {row}: {col} '{data.at[row, col]}' is not one of {list(allowed)}",
-                path=path,
-                line=_line(row, path),
-                hint=f"use one of {list(allowed)}",
-            )
-    values = pd.to_numeric(data["value"], errors="coerce")
-    bad = values.isna() & data["value"].notna()
-    if bad.any():
-        row = data.index[bad.to_numpy()][0]
-        raise DsrError(
-            f"row {row}: value {data.at[row, 'value']!r} is not a number",
+        _refuse_first(
+            data,
+            ~data[col].isin(allowed),
+            lambda r: f"{col} '{r[col]}' is not one of {list(allowed)}",  # noqa: B023 (used at once)
             path=path,
-            line=_line(row, path),
-            hint="leave a skipped answer empty",
+            hint=f"use one of {list(allowed)}",
         )
+    values = pd.to_numeric(data["value"], errors="coerce")
+    _refuse_first(
+        data,
+        values.isna() & data["value"].notna(),
+        lambda r: f"value {r['value']!r} is not a number",
+        path=path,
+        hint="leave a skipped answer empty",
+    )
     data["value"] = values.astype(float)
     lo, hi = scale
     rating = data["kind"].isin(RATING_KINDS)
-    out = rating & data["value"].notna() & ~data["value"].between(lo, hi)
-    if out.any():
-        row = data.index[out.to_numpy()][0]
-        r = data.loc[row]
-        raise DsrError(
-            f"row {row}: {r['kind']} of '{r['item']}' by {r['respondent']} in "
-            f"{r['relationship_id']} is {r['value']:g}, outside the scale {lo}-{hi}",
-            path=path,
-            line=_line(row, path),
-            hint="correct the value or pass scale=(min, max)",
-        )
-    key = ["relationship_id", "respondent", "item", "kind"]
-    dup = data.duplicated(key)
-    if dup.any():
-        row = data.index[dup.to_numpy()][0]
-        r = data.loc[row]
-        raise DsrError(
-            f"row {row}: {r['respondent']} answered the {r['kind']} of '{r['item']}' in "
-            f"{r['relationship_id']} twice",
-            path=path,
-            line=_line(row, path),
-            hint="keep one answer per respondent, item and kind",
-        )
+    _refuse_first(
+        data,
+        rating & data["value"].notna() & ~data["value"].between(lo, hi),
+        lambda r: (
+            f"{r['kind']} of '{r['item']}' by {r['respondent']} in "
+            f"{r['relationship_id']} is {r['value']:g}, outside the scale {lo}-{hi}"
+        ),
+        path=path,
+        hint="correct the value or pass scale=(min, max)",
+    )
+    _refuse_first(
+        data,
+        data.duplicated(["relationship_id", "respondent", "item", "kind"]),
+        lambda r: (
+            f"{r['respondent']} answered the {r['kind']} of '{r['item']}' in "
+            f"{r['relationship_id']} twice"
+        ),
+        path=path,
+        hint="keep one answer per respondent, item and kind",
+    )
     return data
+
+
+def _refuse_first(
+    data: pd.DataFrame,
+    bad: pd.Series,
+    message: Callable[[pd.Series], str],
+    *,
+    path: str | None,
+    hint: str,
+) -> None:
+    """Raise for the first row flagged in ``bad``: ``row <label>: <message(that row)>``,
+    naming the file's line when ``path`` is given."""
+    if bad.any():
+        row = data.index[bad.to_numpy()][0]
+        raise DsrError(
+            f"row {row}: {message(data.loc[row])}", path=path, line=_line(row, path), hint=hint
+        )
 
 
 def _line(row: object, path: str | None) -> int | None:

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from filelock import FileLock
 
+from dsr_workbench.atomic import _append_locked
 from dsr_workbench.errors import DsrError, InputError
 from dsr_workbench.evaluation_decisions import _parse_reference
 from dsr_workbench.evaluation_episodes import (
@@ -181,44 +180,8 @@ def record_rating(
     if source is not None:
         event["source"] = source
     line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
-    _append(folder / "ratings" / f"{episode}.jsonl", line.encode("utf-8"), timeout)
+    _append_locked(folder / "ratings" / f"{episode}.jsonl", line.encode("utf-8"), timeout=timeout)
     return event
-
-
-def _append(log: Path, data: bytes, timeout: float) -> None:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{log}.lock", timeout=timeout):
-        fd = os.open(log, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size:
-                os.lseek(fd, size - 1, os.SEEK_SET)
-                if os.read(fd, 1) != b"\n":
-                    data = _repair_tail(fd, log) + data
-            view = memoryview(data)
-            while view:  # one write; loops only if the OS writes part of it
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _repair_tail(fd: int, log: Path) -> bytes:
-    """Under the lock: end a complete last line, or move a torn one to ``<log>.torn``."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    content = b""
-    while chunk := os.read(fd, 1 << 20):
-        content += chunk
-    cut = content.rfind(b"\n") + 1
-    try:
-        if isinstance(json.loads(content[cut:]), dict):
-            return b"\n"
-    except ValueError:
-        pass
-    with open(f"{log}.torn", "ab") as torn:
-        torn.write(content[cut:] + b"\n")
-    os.ftruncate(fd, cut)
-    return b""
 
 
 def read_ratings(folder: str | Path, episode: str | None = None) -> pd.DataFrame:

@@ -235,15 +235,7 @@ def relationship_gap(
     _check_both_sides(scores, ("client", "cmo"), "perspective")
     if paired:
         scores = _drop_one_sided(scores)
-    rng = np.random.default_rng(seed)
-    options: dict[str, Any] = dict(
-        zero_method=zero_method,
-        alternative=alternative,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        ci_method=ci_method,
-        rng=rng,
-    )
+    options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
     rows = []
     for (kind, item, construct), group in scores.groupby(["kind", "item", "construct"], sort=False):
         wide = group.pivot(index="relationship_id", columns="perspective", values="value")
@@ -343,22 +335,14 @@ def servqual_gap(
     )
     scores = scores[scores["perspective"].isin(list(perspectives))]
     _check_both_sides(scores, ("expectation", "perception"), "kind")
-    rng = np.random.default_rng(seed)
+    options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
     rows = []
     for (perspective, item, construct), group in scores.groupby(
         ["perspective", "item", "construct"], sort=False
     ):
         wide = group.pivot(index="relationship_id", columns="kind", values="value").dropna()
         e, p = wide["expectation"].to_numpy(), wide["perception"].to_numpy()
-        result = _paired(
-            e - p,
-            zero_method=zero_method,
-            alternative=alternative,
-            confidence=confidence,
-            n_resamples=n_resamples,
-            ci_method=ci_method,
-            rng=rng,
-        )
+        result = _paired(e - p, **options)
         rows.append(
             {
                 "perspective": perspective,
@@ -414,6 +398,26 @@ def dyad_table(
 
 
 # --------------------------------------------------------------------------- statistics
+
+
+def _test_options(
+    zero_method: ZeroMethod,
+    alternative: Alternative,
+    confidence: float,
+    n_resamples: int,
+    ci_method: str,
+    seed: int,
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`_paired` / :func:`_unpaired`, with a generator seeded
+    by ``seed`` that every item's bootstrap draws from in turn."""
+    return dict(
+        zero_method=zero_method,
+        alternative=alternative,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        ci_method=ci_method,
+        rng=np.random.default_rng(seed),
+    )
 
 
 def _paired(
