@@ -203,6 +203,7 @@ class Context:
     quick: bool
     runs: int
     work: Path
+    full_build: bool = False  # the build benchmark builds the whole example study
     cache: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -256,8 +257,33 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def _commit() -> str:
+    """The repository's commit (short), and whether tracked files had uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
 def machine_info() -> dict[str, str]:
-    """CPU, cores, RAM, OS, Python, date and the versions that matter to the figures."""
+    """CPU, cores, RAM, OS, Python, date, commit and the versions that matter to the figures."""
     grep = shutil.which("grep")
     grep_version = "not found"
     if grep:
@@ -276,6 +302,7 @@ def machine_info() -> dict[str, str]:
     ]
     return {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "commit": _commit(),
         "CPU": _cpu_model(),
         "cores": str(os.cpu_count()),
         "RAM": f"{_ram_gb():.1f} GiB",

@@ -6,8 +6,17 @@ Usage, from the repository root::
     python -m benchmarks.run --quick            # smoke run, tiny sizes -> benchmarks/_work/
     python -m benchmarks.run --only gap,queries # some benchmarks -> benchmarks/_work/
     python -m benchmarks.run --render-only      # rewrite the document from the last results
+    python -m benchmarks.run --only build --full-build   # the whole example build (~25 min)
 
 The document is rewritten after every benchmark, so an interrupted run keeps what it measured.
+
+``--full-build`` (``make bench-build-full``) builds every job of the example study instead of
+``make bench``'s four notebooks. Its results are kept in ``benchmarks/results/build-full.json``
+(in git, so every clone has them) and every later ``docs/benchmarks.md`` shows them beside
+the four-notebook rows, with the date they were measured; the issue's goals are judged on them.
+The run re-renders ``docs/benchmarks.md`` from the last ``make bench`` results
+(``benchmarks/_work/results-full.json``) when they exist, else it writes
+``benchmarks/_work/benchmarks-build-full.md`` and the next ``make bench`` picks the results up.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from benchmarks.harness import Context, Goal, Section, Table, load_average, mach
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
 DOC = ROOT / "docs" / "benchmarks.md"
+FULL_BUILD = ROOT / "benchmarks" / "results" / "build-full.json"
+"""The saved results of ``--full-build`` (kept in git)."""
 BENCHMARKS: tuple[str, ...] = (
     "ingest",
     "autocode",
@@ -73,18 +84,36 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure nothing: rewrite the document from the last run's saved results "
         "(e.g. after editing benchmarks/notes/)",
     )
+    parser.add_argument(
+        "--full-build",
+        action="store_true",
+        help="build benchmark only: build every job of the example study (not 4 notebooks); "
+        "results kept in benchmarks/results/build-full.json and shown in docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
+    if args.full_build:
+        if names and names != ["build"]:
+            parser.error("--full-build measures the build benchmark only: use --only build")
+        if args.quick:
+            parser.error("--full-build and --quick do not go together")
+        names = ["build"]
     args.names = [n for n in BENCHMARKS if n in names] if names else list(BENCHMARKS)
     if args.runs is None:
         args.runs = 2 if args.quick else 5
     args.tag = "quick" if args.quick else ("-".join(args.names) if names else "full")
+    args.results = args.work / f"results-{args.tag}.json"
+    if args.full_build:
+        args.tag = "build-full"
+        args.results = FULL_BUILD
+        main_results = args.work / "results-full.json"
+        if args.out is None:
+            args.out = DOC if main_results.is_file() else args.work / "benchmarks-build-full.md"
     if args.out is None:
         args.out = DOC if args.tag == "full" else args.work / f"benchmarks-{args.tag}.md"
-    args.results = args.work / f"results-{args.tag}.json"
     return args
 
 
@@ -94,12 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     if args.render_only:
         return _render_saved(args)
-    ctx = Context(quick=args.quick, runs=args.runs, work=args.work)
+    ctx = Context(quick=args.quick, runs=args.runs, work=args.work, full_build=args.full_build)
     info = machine_info()
     command = (
         "python -m benchmarks.run"
         + (" --quick" if args.quick else "")
         + (f" --only {','.join(args.names)}" if len(args.names) < len(BENCHMARKS) else "")
+        + (" --full-build" if args.full_build else "")
     )
     sections: list[Section] = []
     cuts: list[str] = []
@@ -110,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             module = importlib.import_module(f"benchmarks.bench_{name}")
             title = module.TITLE
-            if getattr(module, "CUTS", None) and not args.quick:
+            if getattr(module, "CUTS", None) and not args.quick and not args.full_build:
                 cuts.append(module.CUTS)
             section = module.run(ctx)
         except Exception:
@@ -119,9 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         section.seconds = time.perf_counter() - start
         section.load = (load, load_average())
         sections.append(section)
-        write(args.out, render(info, sections, command, ctx, cuts, done=False))
+        if not args.full_build:
+            write(args.out, render(info, sections, command, ctx, cuts, done=False, **_whole(args)))
     total = time.perf_counter() - ctx.started
-    write(args.out, render(info, sections, command, ctx, cuts, done=True, total=total))
     saved = {
         "info": info,
         "command": command,
@@ -131,25 +161,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         "total": total,
         "sections": [asdict(s) for s in sections],
     }
-    write(args.results, json.dumps(saved, indent=1, ensure_ascii=False))
+    failed = any(s.error for s in sections)
+    results = args.results
+    if args.full_build and failed:  # keep the last good whole-example results
+        results = args.work / "results-build-full-failed.json"
+    write(results, json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
+    if args.full_build:
+        if failed:
+            write(args.out, render(info, sections, command, ctx, cuts, done=True, total=total))
+        else:
+            _render_saved(args)
+    else:
+        write(
+            args.out,
+            render(info, sections, command, ctx, cuts, done=True, total=total, **_whole(args)),
+        )
     ctx.log(f"done in {total / 60:.1f} min -> {args.out}")
-    return 1 if any(s.error for s in sections) else 0
+    return 1 if failed else 0
 
 
-def _render_saved(args: argparse.Namespace) -> int:
-    """Rewrite the document from saved results (the notes are read afresh)."""
-    if not args.results.is_file():
-        print(f"no saved results at {args.results}: run the benchmarks first", file=sys.stderr)
-        return 2
-    saved = json.loads(args.results.read_text(encoding="utf-8"))
+def _load(path: Path) -> tuple[dict, list[Section]]:
+    """Saved results: the run's record and its sections."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
     sections = []
     for raw in saved["sections"]:
+        raw = dict(raw)
         raw["tables"] = [Table(**t) for t in raw["tables"]]
         raw["goals"] = [Goal(**g) for g in raw["goals"]]
         raw["profiles"] = [tuple(p) for p in raw["profiles"]]
         raw["load"] = tuple(raw["load"])
         sections.append(Section(**raw))
+    return saved, sections
+
+
+def _whole(args: argparse.Namespace) -> dict[str, object]:
+    """The saved ``--full-build`` results to merge into this document, if it has a build."""
+    if args.quick or "build" not in args.names or not FULL_BUILD.is_file():
+        return {}
+    saved, sections = _load(FULL_BUILD)
+    return {"whole": (saved["info"], sections[0])} if sections else {}
+
+
+def _render_saved(args: argparse.Namespace) -> int:
+    """Rewrite the document from saved results (the notes are read afresh).
+
+    With ``--full-build`` the document is the whole run's (``make bench``) with the saved
+    whole-example results merged in; without the former, a document of the latter alone.
+    """
+    main_results = args.work / "results-full.json" if args.full_build else args.results
+    if args.full_build and not main_results.is_file():
+        if not FULL_BUILD.is_file():
+            print(f"no saved results at {FULL_BUILD}: run the benchmark first", file=sys.stderr)
+            return 2
+        saved, sections = _load(FULL_BUILD)
+        ctx = Context(quick=False, runs=saved["runs"], work=args.work)
+        write(
+            args.out,
+            render(
+                saved["info"],
+                sections,
+                saved["command"],
+                ctx,
+                saved["cuts"],
+                done=True,
+                total=saved["total"],
+            ),
+        )
+        return 0
+    if not main_results.is_file():
+        print(f"no saved results at {main_results}: run the benchmarks first", file=sys.stderr)
+        return 2
+    saved, sections = _load(main_results)
     ctx = Context(quick=saved["quick"], runs=saved["runs"], work=args.work)
+    whole = _whole(args) if not saved["quick"] else {}
     write(
         args.out,
         render(
@@ -160,6 +244,7 @@ def _render_saved(args: argparse.Namespace) -> int:
             saved["cuts"],
             done=True,
             total=saved["total"],
+            **whole,
         ),
     )
     return 0
@@ -186,8 +271,23 @@ def render(
     *,
     done: bool,
     total: float | None = None,
+    whole: tuple[dict[str, str], Section] | None = None,
 ) -> str:
-    """The Markdown document."""
+    """The Markdown document.
+
+    ``whole``: the machine information and build section of a ``--full-build`` run, merged
+    into the build section (see :func:`benchmarks.bench_build.with_whole_example`).
+    """
+    if whole is not None:
+        from benchmarks.bench_build import TITLE, with_whole_example
+
+        whole_info, whole_section = whole
+        sections = list(sections)
+        at = next((i for i, s in enumerate(sections) if s.key == "build"), None)
+        if at is None:
+            sections.append(Section("build", TITLE, method=_NO_MAIN_BUILD))
+            at = len(sections) - 1
+        sections[at] = with_whole_example(sections[at], whole_section, whole_info)
     out = ["# Benchmarks", ""]
     out += [
         f"Generated by `{command}` (`make bench` runs it); do not edit by hand. "
@@ -259,6 +359,12 @@ def render(
         if notes:
             out += [notes, ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+_NO_MAIN_BUILD = (
+    "Only the whole-example build below was measured for this document; `make bench` "
+    "measures the four-notebook build (and the Dask executor) and keeps the rows below."
+)
 
 
 def _notes(key: str) -> str:
