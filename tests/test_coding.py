@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from dsr_workbench import coding_log
 from dsr_workbench.codebook import parse_codebook
 from dsr_workbench.coding import (
     CODING_COLUMNS,
@@ -19,11 +18,11 @@ from dsr_workbench.coding import (
     log_path,
     memo,
     read_log,
+    read_logs,
     remove,
 )
 from dsr_workbench.errors import DsrError
 
-TEXT = "Kim: Why Gamma?\n\nHannah: We trust them. Their audits are open."
 BOOK = parse_codebook("""\
 codes:
   - {id: REL, name: Relational}
@@ -32,36 +31,16 @@ codes:
 """)
 
 
-@pytest.fixture
-def transcript() -> dict[str, str]:
-    return {"transcript_id": "I01", "text": TEXT, "sha256": "h1"}
-
-
-@pytest.fixture
-def transcripts() -> pd.DataFrame:
-    return pd.DataFrame({"transcript_id": ["I01"], "text": [TEXT], "sha256": ["h1"]})
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Path:
-    return log_path(tmp_path / "data", "R1")
-
-
-def span(word: str) -> tuple[int, int]:
-    start = TEXT.index(word)
-    return start, start + len(word)
-
-
 # --------------------------------------------------------------- bad input, one test each
 
 
-def test_unknown_code_id_is_refused(log, transcript):
+def test_unknown_code_id_is_refused(log, transcript, span):
     with pytest.raises(DsrError, match="unknown code id 'TRUTS'.*did you mean 'TRUST'"):
         code_span(log, transcript, *span("trust"), "TRUTS", codebook=BOOK)
     assert not log.exists()
 
 
-def test_code_removed_from_codebook_is_reported_and_codings_kept(log, transcript):
+def test_code_removed_from_codebook_is_reported_and_codings_kept(log, transcript, span):
     code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK)
     code_span(log, transcript, *span("audits"), "AUDIT", codebook=BOOK)
     smaller = parse_codebook("codes:\n  - {id: REL, name: R}\n  - {id: TRUST, name: T}\n")
@@ -74,12 +53,12 @@ def test_code_removed_from_codebook_is_reported_and_codings_kept(log, transcript
     assert len(load_codings(log.parent)) == 2  # nothing was dropped
 
 
-def test_coder_cannot_write_another_coders_log(log, transcript):
+def test_coder_cannot_write_another_coders_log(log, transcript, span):
     with pytest.raises(DsrError, match="coder 'R2' cannot write to the log of 'R1'"):
         code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK, coder="R2")
 
 
-def test_remove_or_memo_of_an_unknown_coding_is_refused(log, transcript):
+def test_remove_or_memo_of_an_unknown_coding_is_refused(log, transcript, span):
     code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK)
     with pytest.raises(DsrError, match="coding 'nope' is not a current coding of 'R1'"):
         remove(log, "nope")
@@ -90,7 +69,7 @@ def test_remove_or_memo_of_an_unknown_coding_is_refused(log, transcript):
 # --------------------------------------------------------------- coding API and fold
 
 
-def test_code_span_remove_memo_round_trip(log, transcript):
+def test_code_span_remove_memo_round_trip(log, transcript, span):
     added = code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK, memo="first")
     code_span(log, transcript, *span("audits"), "AUDIT", codebook=BOOK)
     memo(log, added["coding_id"], "check with Noah")
@@ -112,7 +91,7 @@ def test_code_span_remove_memo_round_trip(log, transcript):
         remove(log, added["coding_id"])
 
 
-def test_same_span_and_code_is_one_coding_and_readding_restores_it(log, transcript):
+def test_same_span_and_code_is_one_coding_and_readding_restores_it(log, transcript, span):
     first = code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK)
     code_span(log, transcript, *span("trust"), "TRUST", codebook=BOOK)
     assert len(load_codings(log.parent)) == 1
@@ -123,19 +102,20 @@ def test_same_span_and_code_is_one_coding_and_readding_restores_it(log, transcri
     assert first["coding_id"] == coding_id("R1", "I01", *span("trust"), "TRUST")
 
 
-def test_code_turns_codes_whole_turns_in_one_append(log, transcripts):
-    start = TEXT.index("We trust")
+def test_code_turns_codes_whole_turns_in_one_append(log, transcript, transcripts):
+    text = transcript["text"]
+    start = text.index("We trust")
     turns = pd.DataFrame(
         {
             "transcript_id": ["I01"],
             "turn": [2],
             "start": [start],
-            "end": [len(TEXT)],
-            "text": [TEXT[start:]],
+            "end": [len(text)],
+            "text": [text[start:]],
         }
     )
     events = code_turns(log, turns, transcripts, "TRUST", codebook=BOOK)
-    assert [e["quote"] for e in events] == [TEXT[start:]]
+    assert [e["quote"] for e in events] == [text[start:]]
     stale = turns.assign(text="We trusted them.")
     with pytest.raises(DsrError, match="does not match the text"):
         code_turns(log, stale, transcripts, "TRUST", codebook=BOOK)
@@ -182,3 +162,76 @@ def test_fold_keeps_latest_state_and_memo():
     assert list(codings["memo"].fillna("")) == ["m2", ""]
     assert codings.loc[1, "created_at"] == pd.Timestamp("2026-02-01", tz="UTC")
     assert fold(events.iloc[:0]).columns.tolist() == CODING_COLUMNS
+
+
+# --------------------------------------------------------------- fast paths give the same codings
+
+
+def test_load_codings_equals_the_fold_of_the_careful_read(tmp_path, transcript, span, monkeypatch):
+    quote = "Zoë: “we trust them” – ‘fully’"
+    text = {**transcript, "text": f"{transcript['text']} {quote}"}
+    at = text["text"].index(quote)
+    ids = {}
+    for coder in ("R1", "R2"):
+        log = log_path(tmp_path / "data", coder)
+        for word, code in [("trust", "TRUST"), ("audits", "AUDIT"), ("Gamma", "REL")]:
+            ids[coder, code] = code_span(log, text, *span(word), code, codebook=BOOK)["coding_id"]
+        code_span(log, text, at, at + len(quote), "TRUST", codebook=BOOK, memo="“first”")
+        memo(log, ids[coder, "TRUST"], f"{coder}: check")
+        remove(log, ids[coder, "AUDIT"])
+    remove(log, ids["R2", "REL"])
+    code_span(log, text, *span("Gamma"), "REL", codebook=BOOK, memo="back")  # added again
+    folder = tmp_path / "data" / "codings"
+    monkeypatch.setattr(coding_log, "_BLOCK", 1024)  # many chunks, as in a large log
+    fast = load_codings(folder)
+    pd.testing.assert_frame_equal(fast, fold(read_logs(folder)))
+    monkeypatch.setattr(coding_log, "_arrow_table", lambda raw, end: None)
+    careful = fold(read_logs(folder))
+    pd.testing.assert_frame_equal(fast, careful)
+    pd.testing.assert_frame_equal(fast.map(type), careful.map(type))
+    assert [c for c in CODING_COLUMNS if fast[c].dtype == "str"] == [
+        c for c in CODING_COLUMNS if c not in ("start", "end", "created_at")
+    ]
+    assert len(fast) == 6 and list(fast["coder"]) == ["R1", "R1", "R1", "R2", "R2", "R2"]
+    memos = dict(zip(fast["coding_id"], fast["memo"], strict=True))
+    assert memos[ids["R2", "TRUST"]] == "R2: check" and memos[ids["R2", "REL"]] == "back"
+    assert list(fast["quote"]).count(quote) == 2
+
+
+def _adds(stamps: list[str], dtype: str) -> pd.DataFrame:
+    n = len(stamps)
+    return pd.DataFrame(
+        {
+            "event": "add",
+            "coding_id": [f"c{i}" for i in range(n)],
+            "coder": "R1",
+            "timestamp": stamps,
+            "transcript_id": "I01",
+            "sha256": "h",
+            "start": range(n),
+            "end": range(1, n + 1),
+            "quote": "x",
+            "code_id": "A",
+            "origin": "manual",
+        }
+    ).astype({"event": dtype, "coding_id": dtype, "timestamp": dtype, "quote": dtype})
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        ["2026-01-14T10:00:00Z", "2026-01-14T10:00:00.5Z", "2026-12-31T23:59:59.123456Z"],
+        ["2026-01-14T10:00:00Z", "2026-01-14T10:00:00+02:00", "2026-01-14T10:00:00"],
+        ["2026-01-14T10:00:00.123456789Z", "2026-01-14 10:00Z"],
+    ],
+)
+def test_created_at_is_the_pandas_reading_of_the_timestamp(stamps, dtype):
+    got = fold(_adds(stamps, dtype))["created_at"]
+    want = pd.to_datetime(stamps, utc=True, format="ISO8601").as_unit("us")
+    pd.testing.assert_series_equal(got, pd.Series(want, name="created_at"))
+
+
+def test_impossible_timestamp_is_refused_as_by_pandas():
+    with pytest.raises(ValueError, match="2026-02-30"):
+        fold(_adds(["2026-01-14T10:00:00Z", "2026-02-30T10:00:00Z"], "str"))
