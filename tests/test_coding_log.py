@@ -299,3 +299,21 @@ def test_malformed_line_in_a_long_log_is_named(log, transcript, span):
     with pytest.warns(UserWarning, match="first at line 1234"):
         events = read_log(log, strict=False)
     assert len(events) == 2999 and 1234 not in set(events["line"])
+
+
+def test_offset_beyond_int64_names_its_line(tmp_path):
+    log = tmp_path / "kim.jsonl"
+    good = (
+        '{"event": "memo", "event_id": "e1", "coder": "kim", "timestamp": '
+        '"2026-01-01T00:00:00Z", "coding_id": "c1", "memo": "ok"}\n'
+    )
+    bad = (
+        '{"event": "add", "event_id": "e2", "coder": "kim", "timestamp": '
+        '"2026-01-01T00:00:00Z", "coding_id": "c2", "transcript_id": "I01",'
+        ' "start": 99999999999999999999, '
+        '"end": 99999999999999999999, "quote": "x", "code_id": "A", "sha256": "0",'
+        ' "origin": "manual"}\n'
+    )
+    log.write_text(good + bad + good.replace("e1", "e3"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"kim\.jsonl:2: .*start/end are not integers"):
+        read_log(log)

@@ -357,10 +357,11 @@ def _validate(events: pd.DataFrame) -> tuple[pd.DataFrame, list[_Problem]]:
         values, broken = events[key].array, np.zeros(len(events), dtype=bool)
         try:
             values = pd.array(values, dtype="Int64")  # a no-op if parsed by pyarrow
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raw = events[key].to_numpy()
             number = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
-            broken = (pd.notna(raw) & (number.isna() | (number % 1 != 0))).to_numpy()
+            too_big = number.abs() >= 2.0**63  # not an offset into any text
+            broken = (pd.notna(raw) & (number.isna() | (number % 1 != 0) | too_big)).to_numpy()
             values = pd.array(number.where(~broken), dtype="Int64")
         offsets[key] = values
         adds = (kind == 0) & (bad == 0) & broken
