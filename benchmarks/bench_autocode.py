@@ -14,8 +14,8 @@ import yaml
 
 from benchmarks.generate import codebook_dict, make_text_turns, vocabulary
 from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top, side_by_side
-from dsr_workbench.autocode import auto_code, keyword_regex
-from dsr_workbench.codebook import Codebook, parse_codebook
+from dsr_workbench.coding.autocode import auto_code, keyword_regex
+from dsr_workbench.coding.codebook import Codebook, parse_codebook
 
 NAME = "autocode"
 TITLE = "Auto-coding: 300 keyword rules in one pass"

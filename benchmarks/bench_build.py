@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from benchmarks.harness import Context, Goal, Section, Stats, Table, run_command
-from dsr_workbench.build import Job, plan
-from dsr_workbench.study import load_study
+from dsr_workbench.build.jobs import Job, plan
+from dsr_workbench.corpus.study import load_study
 
 NAME = "build"
 TITLE = "Build: the example study's notebooks"
@@ -48,8 +48,8 @@ QUICK_SELECTION = (["--cycle", "1", "--artifact", "corpus-overview"], [1], ["cor
 _NOOP = """
 import json, sys, time
 t0 = time.perf_counter()
-from dsr_workbench.build import build
-from dsr_workbench.study import load_study
+from dsr_workbench.build.run import build
+from dsr_workbench.corpus.study import load_study
 t1 = time.perf_counter()
 times, ran = [], 0
 for _ in range(int(sys.argv[2])):
@@ -183,7 +183,7 @@ def run(ctx: Context) -> Section:
         f"`{CHANGED}` (read by {readers} of the {n} jobs), `dsr build --jobs 2`, the "
         "file restored; *papermill* — the same jobs one after another with the papermill "
         "CLI (`papermill NOTEBOOK OUT -y PARAMETERS --cwd STUDY`, the parameters of "
-        "`dsr_workbench.build.plan`, a fresh output folder)"
+        "`dsr_workbench.build.run.plan`, a fresh output folder)"
         + (
             ""
             if full

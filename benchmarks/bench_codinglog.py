@@ -11,7 +11,7 @@ import pandas as pd
 from benchmarks.corpora import loaded
 from benchmarks.generate import make_codings, write_coding_logs
 from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top
-from dsr_workbench.coding import fold, load_codings, read_logs
+from dsr_workbench.coding.codings import fold, load_codings, read_logs
 
 try:
     import orjson
@@ -81,7 +81,7 @@ def run(ctx: Context) -> Section:
     section = Section(NAME, TITLE)
     section.method = (
         "Two coders' logs (`data/codings/<coder>.jsonl`) written in the format of "
-        "`dsr_workbench.coding` by `benchmarks/generate.py`: add events with quote, "
+        "`dsr_workbench.coding.codings` by `benchmarks/generate.py`: add events with quote, "
         "30-character prefix and suffix, the transcript's sha256 and origin, on the turns of "
         f"the {corpus_mb:g} MB synthetic study (spans of whole turns or of words inside "
         "them), plus 5 % remove and 2 % memo events. Ours: `load_codings(folder)`, i.e. "

@@ -9,8 +9,8 @@ import warnings
 import pandas as pd
 
 from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top, side_by_side
-from dsr_workbench.datasets import SurveyData, make_survey
-from dsr_workbench.gap import dyad_table, relationship_gap
+from dsr_workbench.analysis.gap import dyad_table, relationship_gap
+from dsr_workbench.analysis.survey import SurveyData, make_survey
 from dsr_workbench.plots.gap import gap_bars
 
 NAME = "gap"

@@ -10,8 +10,8 @@ import pandas as pd
 
 from benchmarks.corpora import generated
 from benchmarks.harness import Context, Section, Table, fmt_rate, side_by_side
-from dsr_workbench.corpus import load_corpus
-from dsr_workbench.study import load_study
+from dsr_workbench.corpus.read import load_corpus
+from dsr_workbench.corpus.study import load_study
 
 NAME = "ingest"
 TITLE = "Ingest: reading a study's transcripts (load_corpus)"
@@ -21,8 +21,8 @@ QUICK_SIZES = (0.02, 0.05)
 
 _MEMORY = """
 import sys, tracemalloc
-from dsr_workbench.corpus import load_corpus
-from dsr_workbench.study import load_study
+from dsr_workbench.corpus.read import load_corpus
+from dsr_workbench.corpus.study import load_study
 study = load_study(sys.argv[1])
 tracemalloc.start()
 transcripts, turns = load_corpus(study)

@@ -10,12 +10,12 @@ import pandas as pd
 
 from benchmarks.generate import make_codings, make_turns
 from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top, side_by_side
-from dsr_workbench.queries import code_crosstab, code_frequencies
+from dsr_workbench.coding.queries import code_crosstab, code_frequencies
 
 try:  # co-occurrence moved to a module of its own
-    from dsr_workbench.cooccurrence import cooccurrence
+    from dsr_workbench.coding.co_occurrence import cooccurrence
 except ImportError:  # pragma: no cover - older layout
-    from dsr_workbench.queries import cooccurrence  # type: ignore[attr-defined,no-redef]
+    from dsr_workbench.coding.queries import cooccurrence  # type: ignore[attr-defined,no-redef]
 
 NAME = "queries"
 TITLE = "Coding queries: frequency, crosstab, co-occurrence"

@@ -6,7 +6,7 @@ import krippendorff
 
 from benchmarks.generate import make_reliability_data
 from benchmarks.harness import Context, Goal, Section, Table, profile_top, side_by_side
-from dsr_workbench.reliability import agreement
+from dsr_workbench.analysis.reliability import agreement
 
 NAME = "reliability"
 TITLE = "Reliability: Krippendorff's alpha, long table in"

@@ -8,8 +8,8 @@ import pandas as pd
 
 from benchmarks.generate import GeneratedStudy, generate_study, spec_for_megabytes
 from benchmarks.harness import Context
-from dsr_workbench.corpus import load_corpus
-from dsr_workbench.study import load_study
+from dsr_workbench.corpus.read import load_corpus
+from dsr_workbench.corpus.study import load_study
 
 __all__ = ["generated", "loaded"]
 

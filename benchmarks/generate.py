@@ -7,11 +7,11 @@ other::
                                 N transcripts
     interviews/T00001.txt ...   N transcripts of about M turns, in a mix of formats
                                 (.txt/.md variants, .docx, .vtt, .srt; written by
-                                dsr_workbench.transcript_formats.write_transcript)
+                                dsr_workbench.corpus.formats.write_transcript)
     data/codebook.yaml          K codes over three Gioia levels, one keyword rule each
     data/codings/<coder>.jsonl  C coders' coding-event logs; coder 1 codes the "true" codings,
                                 the others agree with it at a chosen level
-    data/survey/*.csv           survey dyads (dsr_workbench.datasets.make_survey)
+    data/survey/*.csv           survey dyads (dsr_workbench.analysis.survey.make_survey)
 
 The text comes from :mod:`benchmarks.synth_text` (a Zipf vocabulary of pseudo-words whose
 mid-frequency words are the K keywords), the codings and logs from
@@ -43,9 +43,9 @@ from benchmarks.synth_tables import (
     write_coding_logs,
 )
 from benchmarks.synth_text import Vocabulary, make_text_turns, sentences, vocabulary
-from dsr_workbench.corpus import render
-from dsr_workbench.datasets import make_survey, write_survey
-from dsr_workbench.transcript_formats import Utterance, write_transcript
+from dsr_workbench.analysis.survey import make_survey, write_survey
+from dsr_workbench.corpus.formats import Utterance, write_transcript
+from dsr_workbench.corpus.read import render
 
 __all__ = [
     "FORMATS",
@@ -292,8 +292,8 @@ def generate_study(root: str | Path, spec: StudySpec, *, reuse: bool = True) -> 
     Examples
     --------
     >>> import tempfile
-    >>> from dsr_workbench.corpus import load_corpus
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.corpus.read import load_corpus
+    >>> from dsr_workbench.corpus.study import load_study
     >>> spec = StudySpec(n_transcripts=3, turns_per_transcript=6, n_participants=4,
     ...                  n_codes=12, codings_per_coder=10)
     >>> study = generate_study(tempfile.mkdtemp(), spec)

@@ -3,7 +3,7 @@
 These build what a study would hold, at sizes no example study has, without writing a study
 folder: :func:`make_turns` (a turns table without text), :func:`make_codings` (one or more
 coders' codings at a chosen agreement), :func:`write_coding_logs` (the codings as the coders'
-event logs, in the format of :mod:`dsr_workbench.coding`) and :func:`make_reliability_data`
+event logs, in the format of :mod:`dsr_workbench.coding.codings`) and :func:`make_reliability_data`
 (a long unit/coder/value table and the same data as a coders x units matrix).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dsr_workbench.coding import CONTEXT, coding_id
+from dsr_workbench.coding.codings import CONTEXT, coding_id
 
 try:
     import orjson
@@ -251,7 +251,7 @@ def write_coding_logs(
 ) -> dict[str, int]:
     """Write ``codings`` as coding-event logs ``<folder>/<coder>.jsonl``; return events per coder.
 
-    Each coding is one ``add`` event (the format of :mod:`dsr_workbench.coding`: quote,
+    Each coding is one ``add`` event (the format of :mod:`dsr_workbench.coding.codings`: quote,
     30-character prefix/suffix, the transcript's sha256, origin); ``remove_share`` of them are
     later removed and ``memo_share`` get a memo event, as in a real log. Timestamps rise by
     about a second per event.

@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dsr_workbench.codebook import Codebook, parse_codebook
-from dsr_workbench.coding_events import log_path
-from dsr_workbench.evaluation_episodes import write_episode
+from dsr_workbench.coding.codebook import Codebook, parse_codebook
+from dsr_workbench.coding.events import log_path
+from dsr_workbench.dsr.episodes import write_episode
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,12 +17,12 @@ import pytest
 from benchmarks import generate, harness, synth_tables, synth_text
 from benchmarks.generate import StudySpec, generate_study, make_reliability_data
 from benchmarks.run import main
-from dsr_workbench.codebook import load_codebook
-from dsr_workbench.coding import load_codings, read_logs
-from dsr_workbench.corpus import load_corpus
-from dsr_workbench.datasets import read_survey
-from dsr_workbench.reliability import agreement
-from dsr_workbench.study import load_study
+from dsr_workbench.analysis.reliability import agreement
+from dsr_workbench.analysis.survey import read_survey
+from dsr_workbench.coding.codebook import load_codebook
+from dsr_workbench.coding.codings import load_codings, read_logs
+from dsr_workbench.corpus.read import load_corpus
+from dsr_workbench.corpus.study import load_study
 
 TINY = StudySpec(
     n_transcripts=7,

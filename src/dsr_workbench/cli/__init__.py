@@ -2,7 +2,7 @@
 
 Each command group lives in its own module of this package and exposes
 ``register(subparsers)``; a handler takes the parsed ``argparse.Namespace`` and returns an
-exit code. Errors of the project (:class:`~dsr_workbench.errors.DsrError`) and OS errors are
+exit code. Errors of the project (:class:`~dsr_workbench.core.errors.DsrError`) and OS errors are
 printed as one line on stderr, without a traceback, with exit code 2 (1 is kept for "the
 command ran and found a problem", e.g. a leak or a failed build).
 """
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from dsr_workbench import __version__
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 # Command-group modules, in the order they appear in ``dsr --help``.
 GROUPS: tuple[str, ...] = (

@@ -41,16 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _study(args: argparse.Namespace):
-    from dsr_workbench.study import load_study
+    from dsr_workbench.corpus.study import load_study
 
     return load_study(args.study)
 
 
 def _build(args: argparse.Namespace) -> int:
-    from dsr_workbench.build import build
+    from dsr_workbench.build.run import build
 
     if args.jobs < 1:
-        from dsr_workbench.errors import DsrError
+        from dsr_workbench.core.errors import DsrError
 
         raise DsrError(f"--jobs must be at least 1, got {args.jobs}", hint="use --jobs 2")
     study = _study(args)
@@ -76,7 +76,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from dsr_workbench.build import status
+    from dsr_workbench.build.check import status
 
     table = status(_study(args))
     print(table.to_string(index=False))
@@ -84,7 +84,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from dsr_workbench.build import verify
+    from dsr_workbench.build.check import verify
 
     res = verify(_study(args), args.version_dir, rerun=args.rerun)
     print(f"{args.version_dir}: {res['state']}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -114,10 +114,10 @@ def _table(frame: pd.DataFrame, csv: bool) -> str:
 
 
 def _load(args: argparse.Namespace, *, strict: bool = True) -> dict[str, Any]:
-    from dsr_workbench.codebook import load_codebook
-    from dsr_workbench.coding import read_logs
-    from dsr_workbench.corpus import load_corpus
-    from dsr_workbench.study import load_study
+    from dsr_workbench.coding.codebook import load_codebook
+    from dsr_workbench.coding.codings import read_logs
+    from dsr_workbench.corpus.read import load_corpus
+    from dsr_workbench.corpus.study import load_study
 
     study = load_study(args.study)
     transcripts, turns = load_corpus(study)
@@ -126,7 +126,7 @@ def _load(args: argparse.Namespace, *, strict: bool = True) -> dict[str, Any]:
         raise DsrError(
             "the study has no codebook",
             path=book_path,
-            hint="write data/codebook.yaml (see dsr_workbench.codebook)",
+            hint="write data/codebook.yaml (see dsr_workbench.coding.codebook)",
         )
     with _warnings_to_stderr():
         events = read_logs(study.data_dir / "codings", strict=strict)
@@ -140,8 +140,8 @@ def _load(args: argparse.Namespace, *, strict: bool = True) -> dict[str, Any]:
 
 
 def _codings(ctx: dict[str, Any], coder: str | None = None) -> pd.DataFrame:
-    from dsr_workbench.anchoring import anchor
-    from dsr_workbench.coding import fold
+    from dsr_workbench.coding.anchoring import anchor
+    from dsr_workbench.coding.codings import fold
 
     events = ctx["events"]
     if coder is not None:
@@ -151,8 +151,8 @@ def _codings(ctx: dict[str, Any], coder: str | None = None) -> pd.DataFrame:
 
 
 def _auto(args: argparse.Namespace) -> int:
-    from dsr_workbench.autocode import auto_code
-    from dsr_workbench.coding import append_events, log_path
+    from dsr_workbench.coding.autocode import auto_code
+    from dsr_workbench.coding.codings import append_events, log_path
 
     ctx = _load(args)
     if not args.dry_run and not args.coder:
@@ -196,7 +196,7 @@ def _auto(args: argparse.Namespace) -> int:
 
 
 def _quotes(args: argparse.Namespace) -> int:
-    from dsr_workbench.queries import coded_quotes
+    from dsr_workbench.coding.queries import coded_quotes
 
     ctx = _load(args)
     table = coded_quotes(
@@ -224,7 +224,7 @@ def _quotes(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from dsr_workbench.queries import code_frequencies
+    from dsr_workbench.coding.queries import code_frequencies
 
     ctx = _load(args)
     table = code_frequencies(
@@ -241,8 +241,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from dsr_workbench.anchoring import THRESHOLD, check_codings
-    from dsr_workbench.coding import fold, log_problems
+    from dsr_workbench.coding.anchoring import THRESHOLD, check_codings
+    from dsr_workbench.coding.codings import fold, log_problems
 
     ctx = _load(args, strict=False)
     folder = ctx["study"].data_dir / "codings"

@@ -45,14 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _folder(args: argparse.Namespace):
-    from dsr_workbench.study import load_study
+    from dsr_workbench.corpus.study import load_study
 
     study = load_study(args.study)
     return study, study.data_dir / "evaluations"
 
 
 def _rate(args: argparse.Namespace) -> int:
-    from dsr_workbench.evaluation import current_ratings, read_ratings, record_rating
+    from dsr_workbench.dsr.record import current_ratings, read_ratings, record_rating
 
     _, folder = _folder(args)
     before = (
@@ -83,7 +83,7 @@ def _rate(args: argparse.Namespace) -> int:
 
 
 def _evaluations(args: argparse.Namespace) -> int:
-    from dsr_workbench.evaluation import load_episodes, load_evaluations, rating_summary
+    from dsr_workbench.dsr.record import load_episodes, load_evaluations, rating_summary
 
     study, folder = _folder(args)
     if args.decisions:
@@ -127,14 +127,14 @@ def _evaluations(args: argparse.Namespace) -> int:
 
 
 def _decisions(study, folder) -> int:
-    from dsr_workbench.corpus import load_corpus
-    from dsr_workbench.evaluation import load_decisions, load_evaluations
+    from dsr_workbench.corpus.read import load_corpus
+    from dsr_workbench.dsr.record import load_decisions, load_evaluations
 
     _, turns = load_corpus(study)
     evaluations = load_evaluations(folder, study.participants)
     codings = None
     if (study.data_dir / "codings").is_dir():
-        from dsr_workbench.coding import load_codings
+        from dsr_workbench.coding.codings import load_codings
 
         codings = load_codings(study.data_dir / "codings")
     record = load_decisions(folder, turns=turns, evaluations=evaluations, codings=codings)

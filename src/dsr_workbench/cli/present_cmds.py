@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import webbrowser
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 NOTEBOOK = "facilitator_cycle.ipynb"
 
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _present(args: argparse.Namespace) -> int:
-    from dsr_workbench.study import load_study
+    from dsr_workbench.corpus.study import load_study
     from dsr_workbench.widgets.serve import serve_notebook
 
     study = load_study(args.study)

@@ -1,6 +1,6 @@
 """``dsr import qdpx|qdc FILE`` and ``dsr export qdpx|qdc``: REFI-QDA exchange.
 
-See :mod:`dsr_workbench.qdpx` for what is exported and what an import does.
+See :mod:`dsr_workbench.refi` for what is exported and what an import does.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 _SHOWN = 20
 
@@ -88,7 +88,7 @@ def _renames(pairs: list[str]) -> dict[str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from dsr_workbench.qdpx import import_refi
+    from dsr_workbench.refi import import_refi
 
     plan = import_refi(
         args.study,
@@ -134,8 +134,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from dsr_workbench.qdpx import export_qdc, export_qdpx
-    from dsr_workbench.study import load_study
+    from dsr_workbench.corpus.study import load_study
+    from dsr_workbench.refi import export_qdc, export_qdpx
 
     study = load_study(args.study)
     out = args.out or f"{study.id}.{args.format}"

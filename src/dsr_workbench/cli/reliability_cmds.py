@@ -2,11 +2,11 @@
 
 ``dsr agreement FILE.csv [--level L] [--weights W] [--boot N] [--seed S] [--json]`` reads a
 long CSV with columns ``unit,coder,value`` (an empty cell is a missing value) and prints one
-row per metric (:func:`dsr_workbench.reliability.agreement`).
+row per metric (:func:`dsr_workbench.analysis.reliability.agreement`).
 
 ``dsr agreement --codings [--unit turn|char] [--coders R1 R2 ...] [--json]`` prints the
 per-code table of the study's coders
-(:func:`dsr_workbench.reliability_codings.per_code_agreement`).
+(:func:`dsr_workbench.analysis.reliability_codings.per_code_agreement`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dsr_workbench.errors import DsrError, InputError
+from dsr_workbench.core.errors import DsrError, InputError
 
-# the levels of dsr_workbench.reliability.LEVELS, spelled out so that building the `dsr`
+# the levels of dsr_workbench.analysis.reliability.LEVELS, spelled out so that building the `dsr`
 # parser does not import scipy and statsmodels (tests check the two agree)
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -95,9 +95,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _load_codings(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (codings, turns) of the study named by ``args.study``: every coder's current
     codings (each log folded) and the corpus turns."""
-    from dsr_workbench.coding import load_codings
-    from dsr_workbench.corpus import load_corpus
-    from dsr_workbench.study import load_study
+    from dsr_workbench.coding.codings import load_codings
+    from dsr_workbench.corpus.read import load_corpus
+    from dsr_workbench.corpus.study import load_study
 
     study = load_study(args.study)
     folder = study.data_dir / "codings"
@@ -120,7 +120,7 @@ def _emit(table: pd.DataFrame, as_json: bool) -> None:
 
 
 def _run_codings(args: argparse.Namespace, codings: pd.DataFrame, turns: pd.DataFrame) -> int:
-    from dsr_workbench.reliability_codings import per_code_agreement, reliability_data
+    from dsr_workbench.analysis.reliability_codings import per_code_agreement, reliability_data
 
     data = reliability_data(codings, turns, unit=args.unit, coders=args.coders)
     _emit(per_code_agreement(data), args.json)
@@ -129,7 +129,7 @@ def _run_codings(args: argparse.Namespace, codings: pd.DataFrame, turns: pd.Data
 
 def run_agreement(args: argparse.Namespace) -> int:
     """Handle ``dsr agreement``; return the exit code (0), raise DsrError on bad input."""
-    from dsr_workbench.reliability import agreement
+    from dsr_workbench.analysis.reliability import agreement
 
     if args.codings:
         if args.file:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dsr_workbench.errors import InputError
+from dsr_workbench.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,13 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _study(args: argparse.Namespace):
-    from dsr_workbench.study import load_study
+    from dsr_workbench.corpus.study import load_study
 
     return load_study(args.study)
 
 
 def _key(args: argparse.Namespace):
-    from dsr_workbench.pseudonymise import load_key
+    from dsr_workbench.corpus.pseudonymise import load_key
 
     if args.key is not None:
         return load_key(args.key)
@@ -73,7 +73,7 @@ def _key(args: argparse.Namespace):
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.corpus.read import load_corpus
 
     study = _study(args)
     transcripts, turns = load_corpus(study)
@@ -87,8 +87,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _corpus(args: argparse.Namespace) -> int:
-    from dsr_workbench.corpus import load_corpus
-    from dsr_workbench.corpus_stats import corpus_overview
+    from dsr_workbench.corpus.read import load_corpus
+    from dsr_workbench.corpus.stats import corpus_overview
 
     _, turns = load_corpus(_study(args))
     table = corpus_overview(turns, by=args.by)
@@ -97,7 +97,7 @@ def _corpus(args: argparse.Namespace) -> int:
 
 
 def _pseudonymise(args: argparse.Namespace) -> int:
-    from dsr_workbench.pseudonymise import pseudonymise_file
+    from dsr_workbench.corpus.pseudonymise import pseudonymise_file
 
     key = _key(args)
     total = 0
@@ -111,7 +111,7 @@ def _pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _check_leaks(args: argparse.Namespace) -> int:
-    from dsr_workbench.pseudonymise import check_leaks
+    from dsr_workbench.corpus.pseudonymise import check_leaks
 
     key = _key(args)
     hits = check_leaks(args.paths, key)

@@ -9,8 +9,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from dsr_workbench.codebook import Codebook
-from dsr_workbench.errors import DsrError
+from dsr_workbench.coding.codebook import Codebook
+from dsr_workbench.core.errors import DsrError
 
 __all__ = ["cooccurrence_heatmap", "gioia_figure"]
 
@@ -29,7 +29,7 @@ def gioia_figure(
     Parameters
     ----------
     structure
-        From :func:`dsr_workbench.queries.gioia_structure` (dimension_id, dimension,
+        From :func:`dsr_workbench.coding.queries.gioia_structure` (dimension_id, dimension,
         theme_id, theme, concept_id, concept; exemplar if ``quotes``).
     quotes
         Print each concept's exemplar quote (shortened to ``quote_chars``) under it.
@@ -56,7 +56,7 @@ def gioia_figure(
     if missing:
         raise DsrError(
             f"structure lacks column(s) {', '.join(missing)}",
-            hint="pass the table of dsr_workbench.queries.gioia_structure",
+            hint="pass the table of dsr_workbench.coding.queries.gioia_structure",
         )
     rows = structure.reset_index(drop=True)
     n = max(len(rows), 1)
@@ -149,7 +149,7 @@ def cooccurrence_heatmap(
     Parameters
     ----------
     matrix
-        From :func:`dsr_workbench.queries.cooccurrence` (square, indexed by code_id).
+        From :func:`dsr_workbench.coding.queries.cooccurrence` (square, indexed by code_id).
     codebook
         If given, axes show code names instead of ids.
     triangle
@@ -173,7 +173,7 @@ def cooccurrence_heatmap(
     if matrix.shape[0] != matrix.shape[1]:
         raise DsrError(
             "a co-occurrence matrix must be square",
-            hint="pass the table of dsr_workbench.queries.cooccurrence",
+            hint="pass the table of dsr_workbench.coding.queries.cooccurrence",
         )
     labels = list(matrix.index)
     if codebook is not None:

@@ -9,8 +9,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from dsr_workbench.errors import DsrError
-from dsr_workbench.evaluation import rating_summary
+from dsr_workbench.core.errors import DsrError
+from dsr_workbench.dsr.record import rating_summary
 
 __all__ = ["rating_trajectories"]
 
@@ -30,14 +30,14 @@ def rating_trajectories(
     One row of panels per artifact, one column per criterion. Along the x axis are the
     artifact's evaluated versions in cycle order (``C<cycle> <version>``); a point is the
     mean rating of one side, its bar the confidence interval from
-    :func:`~dsr_workbench.evaluation.rating_summary` (clipped to the panel: with two or
+    :func:`~dsr_workbench.dsr.record.rating_summary` (clipped to the panel: with two or
     three raters an interval often spans the whole scale). Open markers are summative
     episodes, filled ones formative.
 
     Parameters
     ----------
     evaluations
-        The tidy ``evaluations`` table (:func:`~dsr_workbench.evaluation.load_evaluations`).
+        The tidy ``evaluations`` table (:func:`~dsr_workbench.dsr.record.load_evaluations`).
     criteria
         Criteria to show, in order (default: as they first appear).
     scale

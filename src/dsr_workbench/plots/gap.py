@@ -1,6 +1,6 @@
 """Relationship Gap figures: diverging bars, client-vs-CMO dumbbells, a radar per relationship.
 
-Inputs are the tables of :mod:`dsr_workbench.gap`; every function returns a new
+Inputs are the tables of :mod:`dsr_workbench.analysis.gap`; every function returns a new
 :class:`matplotlib.figure.Figure` (no pyplot state, no file writes).
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 __all__ = ["dumbbell", "gap_bars", "radar"]
 
@@ -34,14 +34,14 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
     Parameters
     ----------
     table
-        :func:`~dsr_workbench.gap.relationship_gap` (gap = client − CMO, one panel per kind)
-        or :func:`~dsr_workbench.gap.servqual_gap` (gap = expectation − perception, one
+        :func:`~dsr_workbench.analysis.gap.relationship_gap` (gap = client − CMO, one panel per kind)
+        or :func:`~dsr_workbench.analysis.gap.servqual_gap` (gap = expectation − perception, one
         panel per side).
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.gap import relationship_gap
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.gap import relationship_gap
     >>> g = relationship_gap(make_survey(one_sided=0).responses, level="construct", n_resamples=0)
     >>> len(gap_bars(g).axes)
     2
@@ -89,8 +89,8 @@ def dumbbell(table: pd.DataFrame, *, width: float = 9.0) -> Figure:
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.gap import relationship_gap
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.gap import relationship_gap
     >>> g = relationship_gap(make_survey(one_sided=0).responses, level="construct", n_resamples=0)
     >>> fig = dumbbell(g)
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -130,15 +130,15 @@ def radar(
     Parameters
     ----------
     dyads
-        :func:`~dsr_workbench.gap.dyad_table` (columns ``relationship_id, kind, item,
+        :func:`~dsr_workbench.analysis.gap.dyad_table` (columns ``relationship_id, kind, item,
         client, cmo``).
     relationship_id
         The relationship to draw.
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.gap import dyad_table
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.gap import dyad_table
     >>> fig = radar(dyad_table(make_survey().responses), "CMR01")
     >>> [ax.get_title() for ax in fig.axes]
     ['CMR01 expectation', 'CMR01 perception']

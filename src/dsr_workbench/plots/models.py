@@ -7,8 +7,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from dsr_workbench.errors import DsrError
-from dsr_workbench.models import SuccessFactorModel
+from dsr_workbench.analysis.models import SuccessFactorModel
+from dsr_workbench.core.errors import DsrError
 
 __all__ = ["coefficient_plot", "ipa_plot"]
 
@@ -23,8 +23,8 @@ def coefficient_plot(model: SuccessFactorModel, *, odds_ratio: bool | None = Non
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.models import factor_scores, fit_success_factors
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.models import factor_scores, fit_success_factors
     >>> f = factor_scores(make_survey().responses)
     >>> m = fit_success_factors(f, "satisfaction", ["trust", "communication"])
     >>> coefficient_plot(m).axes[0].get_xscale()
@@ -60,12 +60,12 @@ def ipa_plot(ipa: pd.DataFrame, *, annotate: bool = True) -> Figure:
     Parameters
     ----------
     ipa
-        :func:`~dsr_workbench.models.importance_performance`.
+        :func:`~dsr_workbench.analysis.models.importance_performance`.
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.models import importance_performance
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.models import importance_performance
     >>> fig = ipa_plot(importance_performance(make_survey().responses))
     >>> len(fig.axes[0].collections[0].get_offsets())
     12

@@ -21,7 +21,7 @@ def agreement_heatmap(
     Parameters
     ----------
     table
-        From :func:`dsr_workbench.reliability_codings.per_code_agreement` (one row per code,
+        From :func:`dsr_workbench.analysis.reliability_codings.per_code_agreement` (one row per code,
         plus an ``(overall)`` row, which is drawn last).
     metrics
         Columns to show.

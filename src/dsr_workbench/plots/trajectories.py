@@ -12,8 +12,8 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from dsr_workbench.datasets import PHASES
-from dsr_workbench.trajectories import time_in_phase
+from dsr_workbench.analysis.survey import PHASES
+from dsr_workbench.analysis.trajectories import time_in_phase
 
 __all__ = ["transition_heatmap", "trajectory_plot"]
 
@@ -31,7 +31,7 @@ def trajectory_plot(
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.analysis.survey import make_survey
     >>> s = make_survey()
     >>> fig = trajectory_plot(s.phases, s.events, as_of="2026-06-30")
     >>> len(fig.axes[0].get_yticklabels())
@@ -78,12 +78,12 @@ def trajectory_plot(
 
 
 def transition_heatmap(matrix: pd.DataFrame) -> Figure:
-    """Heatmap of :func:`~dsr_workbench.trajectories.transition_matrix` (shares or counts).
+    """Heatmap of :func:`~dsr_workbench.analysis.trajectories.transition_matrix` (shares or counts).
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
-    >>> from dsr_workbench.trajectories import transition_matrix
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> from dsr_workbench.analysis.trajectories import transition_matrix
     >>> fig = transition_heatmap(transition_matrix(make_survey().phases))
     >>> fig.axes[0].get_ylabel()
     'from_phase'

@@ -14,7 +14,7 @@ Views (each a class with a ``widget`` to display, and a builder function):
 
 The widgets only wire controls to library calls: every number comes from the analysis
 modules, every figure from :mod:`dsr_workbench.plots`, every write from
-:mod:`dsr_workbench.coding` or :mod:`dsr_workbench.evaluation`. A callback's error is shown
+:mod:`dsr_workbench.coding.codings` or :mod:`dsr_workbench.dsr.record`. A callback's error is shown
 in the view's error panel (``view.errors``), never swallowed.
 
 :mod:`~dsr_workbench.widgets.presentation` holds the facilitator notebook's slide content and

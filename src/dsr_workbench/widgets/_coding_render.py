@@ -1,6 +1,6 @@
 """What the coding view shows: option lists and the HTML of a transcript with its codes.
 
-Presentation only: the codings themselves come from :mod:`dsr_workbench.coding`.
+Presentation only: the codings themselves come from :mod:`dsr_workbench.coding.codings`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 
-from dsr_workbench.codebook import Codebook
+from dsr_workbench.coding.codebook import Codebook
 from dsr_workbench.widgets._common import escape
 
 __all__ = [
@@ -27,7 +27,7 @@ def code_colors(codebook: Codebook) -> dict[str, str]:
 
     Examples
     --------
-    >>> from dsr_workbench.codebook import parse_codebook
+    >>> from dsr_workbench.coding.codebook import parse_codebook
     >>> book = parse_codebook('codes:\\n  - {id: A, name: A, color: "#112233"}\\n  - {id: B, name: B}')
     >>> code_colors(book)
     {'A': '#112233', 'B': '#de8f05'}
@@ -48,7 +48,7 @@ def code_options(codebook: Codebook, search: str = "") -> list[tuple[str, str]]:
 
     Examples
     --------
-    >>> from dsr_workbench.codebook import parse_codebook
+    >>> from dsr_workbench.coding.codebook import parse_codebook
     >>> book = parse_codebook('''codes:
     ...   - {id: REL, name: Relational governance}
     ...   - {id: TRUST, name: Trust, parent: REL}

@@ -18,7 +18,7 @@ import ipywidgets as w
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 __all__ = [
     "ErrorPanel",

@@ -1,6 +1,6 @@
 """Auto-coding review for the coding view: suggest, then accept, reject or skip one by one.
 
-:func:`~dsr_workbench.autocode.auto_code` proposes ``add`` events for the transcript that the
+:func:`~dsr_workbench.coding.autocode.auto_code` proposes ``add`` events for the transcript that the
 coder's log does not hold yet (nor ever held); *accept* appends one to the log, *reject*
 appends it together with its ``remove`` event (memo ``rejected suggestion``), in one atomic
 append, so the decision is on record and the rule does not propose it again.
@@ -15,10 +15,10 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dsr_workbench.autocode import auto_code
-from dsr_workbench.codebook import Codebook
-from dsr_workbench.coding import append_events, read_log
-from dsr_workbench.errors import DsrError
+from dsr_workbench.coding.autocode import auto_code
+from dsr_workbench.coding.codebook import Codebook
+from dsr_workbench.coding.codings import append_events, read_log
+from dsr_workbench.core.errors import DsrError
 from dsr_workbench.widgets._common import escape
 
 __all__ = ["SuggestionReview"]

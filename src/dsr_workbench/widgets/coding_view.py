@@ -1,15 +1,15 @@
 """The coding view: read a transcript, apply and remove codes, write memos, review suggestions.
 
-Every action is one call into :mod:`dsr_workbench.coding` that appends to the coder's log
+Every action is one call into :mod:`dsr_workbench.coding.codings` that appends to the coder's log
 (``data/codings/<coder>.jsonl``) at once, so a kernel crash loses nothing:
 
-* **apply**: :func:`~dsr_workbench.coding.code_turns` (whole selected turns) or
-  :func:`~dsr_workbench.coding.code_span` (the words typed into *span*, found in the one
+* **apply**: :func:`~dsr_workbench.coding.codings.code_turns` (whole selected turns) or
+  :func:`~dsr_workbench.coding.codings.code_span` (the words typed into *span*, found in the one
   selected turn);
-* **remove**: :func:`~dsr_workbench.coding.remove` for the codings picked under *codings
+* **remove**: :func:`~dsr_workbench.coding.codings.remove` for the codings picked under *codings
   here*, or else for this coder's codings of the selected code in the selected turns;
-* **memo**: :func:`~dsr_workbench.coding.memo` on the codings picked under *codings here*;
-* **suggestions**: :func:`~dsr_workbench.autocode.auto_code` proposes ``add`` events for the
+* **memo**: :func:`~dsr_workbench.coding.codings.memo` on the codings picked under *codings here*;
+* **suggestions**: :func:`~dsr_workbench.coding.autocode.auto_code` proposes ``add`` events for the
   transcript; *accept* appends one, *reject* appends it together with its ``remove`` event
   (memo ``rejected suggestion``), so the decision is on record and the rule does not propose
   it again.
@@ -23,8 +23,8 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dsr_workbench.codebook import Codebook, load_codebook
-from dsr_workbench.coding import (
+from dsr_workbench.coding.codebook import Codebook, load_codebook
+from dsr_workbench.coding.codings import (
     CODING_COLUMNS,
     code_span,
     code_turns,
@@ -34,8 +34,8 @@ from dsr_workbench.coding import (
     read_log,
     remove,
 )
-from dsr_workbench.errors import DsrError
-from dsr_workbench.study import Study
+from dsr_workbench.core.errors import DsrError
+from dsr_workbench.corpus.study import Study
 from dsr_workbench.widgets._coding_render import (
     code_colors,
     code_options,
@@ -57,7 +57,7 @@ class CodingView(SuggestionReview):
     Parameters
     ----------
     transcripts, turns
-        The corpus tables (:func:`dsr_workbench.corpus.load_corpus`).
+        The corpus tables (:func:`dsr_workbench.corpus.read.load_corpus`).
     codebook
         The study's codebook.
     coder
@@ -446,20 +446,20 @@ def coding_view(
     Parameters
     ----------
     study
-        From :func:`dsr_workbench.study.load_study`.
+        From :func:`dsr_workbench.corpus.study.load_study`.
     coder
         Who codes (their log is ``data/codings/<coder>.jsonl``).
     codebook
-        A :class:`~dsr_workbench.codebook.Codebook` or its file (default
+        A :class:`~dsr_workbench.coding.codebook.Codebook` or its file (default
         ``<data>/codebook.yaml``).
     transcripts, turns
-        The corpus tables (default: :func:`dsr_workbench.corpus.load_corpus`).
+        The corpus tables (default: :func:`dsr_workbench.corpus.read.load_corpus`).
 
     Examples
     --------
     >>> import shutil, tempfile, pathlib
-    >>> from dsr_workbench.codebook import parse_codebook
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.coding.codebook import parse_codebook
+    >>> from dsr_workbench.corpus.study import load_study
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> _ = shutil.copy(EXAMPLE_STUDY, root / "study.yaml")
     >>> _ = shutil.copytree(pathlib.Path(EXAMPLE_STUDY).parent / "interviews", root / "interviews")
@@ -471,7 +471,7 @@ def coding_view(
     >>> [e["code_id"] for e in view.apply()], len(view.codings)
     (['CAP'], 1)
     """
-    from dsr_workbench.corpus import load_corpus
+    from dsr_workbench.corpus.read import load_corpus
 
     if transcripts is None or turns is None:
         transcripts, turns = load_corpus(study)

@@ -1,7 +1,7 @@
 """Partner differentiation what-if: move the weights, see the quadrants and who moves.
 
-Scores, quadrants and approaches come from :func:`dsr_workbench.segmentation.segment` and the
-chart from :func:`dsr_workbench.plots.segmentation.quadrant_plot`. The sliders give relative
+Scores, quadrants and approaches come from :func:`dsr_workbench.analysis.differentiation.segment` and the
+chart from :func:`dsr_workbench.plots.differentiation.quadrant_plot`. The sliders give relative
 weights; each axis' weights are divided by their sum before they are passed on (the library
 requires weights that sum to 1).
 """
@@ -14,9 +14,9 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dsr_workbench.errors import DsrError
-from dsr_workbench.plots.segmentation import quadrant_plot
-from dsr_workbench.segmentation import DEFAULT_WEIGHTS, Segmentation, segment
+from dsr_workbench.analysis.differentiation import DEFAULT_WEIGHTS, Segmentation, segment
+from dsr_workbench.core.errors import DsrError
+from dsr_workbench.plots.differentiation import quadrant_plot
 from dsr_workbench.widgets._common import ErrorPanel, FigureView, Notes, escape, widget_bundle
 
 __all__ = [
@@ -70,7 +70,7 @@ def quadrant_changes(
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.analysis.survey import make_survey
     >>> rel = make_survey().relationships
     >>> base = segment(rel)
     >>> tilted = segment(rel, {"strategic_importance": {"spend_meur": 1.0},
@@ -108,7 +108,7 @@ class DifferentiationWhatIf:
     cutoff_mode, cutoff_x, cutoff_y
         Fixed or median cut-offs and the fixed values.
     segmentation, base
-        The current and the base :class:`~dsr_workbench.segmentation.Segmentation`.
+        The current and the base :class:`~dsr_workbench.analysis.differentiation.Segmentation`.
     moved
         :func:`quadrant_changes` of the current weights against the base.
     """
@@ -258,7 +258,7 @@ def differentiation_what_if(relationships: pd.DataFrame, **kwargs: Any) -> Diffe
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.analysis.survey import make_survey
     >>> whatif = differentiation_what_if(make_survey().relationships)
     >>> len(whatif.moved)
     0

@@ -1,9 +1,9 @@
 """The live evaluation form: participants rate the presented artifact version on the criteria.
 
-Every rating is stored the moment it is given, by :func:`dsr_workbench.evaluation.record_rating`
+Every rating is stored the moment it is given, by :func:`dsr_workbench.dsr.record.record_rating`
 (one atomic append to ``data/evaluations/ratings/<episode>.jsonl``); a comment typed after the
 rating is stored as a new rating event with the same value (the latest supersedes). The
-summary table comes from :func:`~dsr_workbench.evaluation.rating_summary` and the chart from
+summary table comes from :func:`~dsr_workbench.dsr.record.rating_summary` and the chart from
 :func:`~dsr_workbench.plots.evaluation.rating_trajectories` (the artifact's ratings across
 cycles up to this episode, including the ratings just given).
 """
@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dsr_workbench.evaluation import (
+from dsr_workbench.dsr.record import (
     current_ratings,
     load_criteria,
     load_episodes,
@@ -38,7 +38,7 @@ class EvaluationForm:
     ----------
     folder
         The study's ``data/evaluations`` folder (episodes must exist: see
-        :func:`dsr_workbench.evaluation.write_episode`).
+        :func:`dsr_workbench.dsr.record.write_episode`).
     participants
         The study's ``participants`` table (participant_id, pseudonym, perspective): the
         panel is shown by pseudonym and perspectives missing in an episode come from it.
@@ -58,7 +58,7 @@ class EvaluationForm:
     saved
         The rating events this form wrote, in order.
     summary
-        The last :func:`~dsr_workbench.evaluation.rating_summary` of the episode.
+        The last :func:`~dsr_workbench.dsr.record.rating_summary` of the episode.
     """
 
     def __init__(
@@ -137,7 +137,7 @@ class EvaluationForm:
             where = f"cycle {cycle}" if cycle is not None else "this study"
             self.notes.set(
                 f"No evaluation episode for {where} in {self.folder}: create one "
-                "with dsr_workbench.evaluation.write_episode(...) first.",
+                "with dsr_workbench.dsr.record.write_episode(...) first.",
                 warn=True,
             )
             for control in [*self.ratings.values(), *self.comments.values()]:
@@ -283,7 +283,7 @@ def evaluation_form(folder: str | Path, **kwargs: Any) -> EvaluationForm:
     Examples
     --------
     >>> import tempfile
-    >>> from dsr_workbench.evaluation import write_episode
+    >>> from dsr_workbench.dsr.record import write_episode
     >>> folder = tempfile.mkdtemp()
     >>> _ = write_episode(folder, "FG9-tool", cycle=3, artifact="tool", version="v2",
     ...                   purpose="summative", paradigm="naturalistic", method="focus group",

@@ -1,6 +1,6 @@
 """The Relationship Gap explorer: pick a scope, level, kind and chart; the figure follows.
 
-All numbers come from :mod:`dsr_workbench.gap` and all figures from
+All numbers come from :mod:`dsr_workbench.analysis.gap` and all figures from
 :mod:`dsr_workbench.plots.gap`; the explorer only chooses which rows to draw. Because the
 survey does not change during a session, each level's tables are computed once (at start,
 with ``precompute=True``) and re-used: a change of choice then only filters rows and draws.
@@ -16,8 +16,8 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dsr_workbench.datasets import RATING_KINDS
-from dsr_workbench.gap import Level, dyad_table, relationship_gap
+from dsr_workbench.analysis.gap import Level, dyad_table, relationship_gap
+from dsr_workbench.analysis.survey import RATING_KINDS
 from dsr_workbench.plots.gap import dumbbell, gap_bars, radar
 from dsr_workbench.widgets._common import (
     ErrorPanel,
@@ -45,7 +45,7 @@ class GapExplorer:
     Parameters
     ----------
     responses
-        Tidy survey answers (:attr:`dsr_workbench.datasets.SurveyData.responses`).
+        Tidy survey answers (:attr:`dsr_workbench.analysis.survey.SurveyData.responses`).
     relationships
         Optional ``relationships`` table (relationship_id, client, cmo) for readable labels.
     level
@@ -60,8 +60,8 @@ class GapExplorer:
     scope, level, kind, chart
         The controls (``scope.value`` is :data:`AGGREGATE` or a relationship id).
     table
-        The rows drawn last: :func:`~dsr_workbench.gap.relationship_gap` rows (aggregate) or
-        :func:`~dsr_workbench.gap.dyad_table` rows (one relationship).
+        The rows drawn last: :func:`~dsr_workbench.analysis.gap.relationship_gap` rows (aggregate) or
+        :func:`~dsr_workbench.analysis.gap.dyad_table` rows (one relationship).
     figure
         The last :class:`matplotlib.figure.Figure` drawn.
     errors
@@ -232,7 +232,7 @@ def gap_explorer(responses: pd.DataFrame, **kwargs: Any) -> GapExplorer:
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import make_survey
+    >>> from dsr_workbench.analysis.survey import make_survey
     >>> survey = make_survey(one_sided=0)
     >>> explorer = gap_explorer(survey.responses, relationships=survey.relationships)
     >>> explorer.table[["kind", "item"]].head(2).values.tolist()

@@ -22,17 +22,17 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from matplotlib.figure import Figure
 
-from dsr_workbench.datasets import SurveyData
-from dsr_workbench.errors import DsrError
-from dsr_workbench.evaluation import load_episodes, load_evaluations
-from dsr_workbench.gap import relationship_gap
+from dsr_workbench.analysis.differentiation import segment
+from dsr_workbench.analysis.gap import relationship_gap
+from dsr_workbench.analysis.survey import SurveyData
+from dsr_workbench.analysis.trajectories import transition_matrix
+from dsr_workbench.core.errors import DsrError
+from dsr_workbench.corpus.study import Study
+from dsr_workbench.dsr.record import load_episodes, load_evaluations
+from dsr_workbench.plots.differentiation import quadrant_plot
 from dsr_workbench.plots.evaluation import rating_trajectories
 from dsr_workbench.plots.gap import gap_bars
-from dsr_workbench.plots.segmentation import quadrant_plot
 from dsr_workbench.plots.trajectories import transition_heatmap
-from dsr_workbench.segmentation import segment
-from dsr_workbench.study import Study
-from dsr_workbench.trajectories import transition_matrix
 from dsr_workbench.widgets._common import escape, figure_png, widget_bundle
 from dsr_workbench.widgets.differentiation import DifferentiationWhatIf
 from dsr_workbench.widgets.evaluation_form import EvaluationForm
@@ -104,7 +104,7 @@ def cycle_episodes(study: Study, cycle: int) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.corpus.study import load_study
     >>> cycle_episodes(load_study(EXAMPLE_STUDY), 2)[["episode", "artifact", "version"]]
             episode                 artifact version
     0  FG2-framework    development-framework      v2
@@ -128,7 +128,7 @@ def cycle_title(study: Study, cycle: int) -> Markdown:
 
     Examples
     --------
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.corpus.study import load_study
     >>> print(cycle_title(load_study(EXAMPLE_STUDY), 1).data)
     # Design cycle 1
     ## Problem understanding and the CMR development framework (v1)
@@ -167,8 +167,8 @@ def artifact_gallery(study: Study, survey: SurveyData, cycle: int, *, dpi: int =
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import read_survey
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.analysis.survey import read_survey
+    >>> from dsr_workbench.corpus.study import load_study
     >>> study = load_study(EXAMPLE_STUDY)
     >>> html = artifact_gallery(study, read_survey(study.root / "data/survey"), 2).data
     >>> html.count("<img"), "partner-differentiation v1" in html
@@ -225,7 +225,7 @@ def ratings_so_far(study: Study, cycle: int) -> HTML | Markdown:
 
     Examples
     --------
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.corpus.study import load_study
     >>> "<img" in ratings_so_far(load_study(EXAMPLE_STUDY), 2).data
     True
     """
@@ -240,7 +240,7 @@ def ratings_figure(study: Study, cycle: int) -> Figure | None:
 
     Examples
     --------
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.corpus.study import load_study
     >>> fig = ratings_figure(load_study(EXAMPLE_STUDY), 2)
     >>> fig.axes[0].get_ylabel().splitlines()[0]
     'development-framework'
@@ -288,8 +288,8 @@ def live_views(study: Study, survey: SurveyData, cycle: int) -> LiveViews:
 
     Examples
     --------
-    >>> from dsr_workbench.datasets import read_survey
-    >>> from dsr_workbench.study import load_study
+    >>> from dsr_workbench.analysis.survey import read_survey
+    >>> from dsr_workbench.corpus.study import load_study
     >>> study = load_study(EXAMPLE_STUDY)
     >>> live = live_views(study, read_survey(study.data_dir / "survey"), 3)
     >>> [title for title in live.tabs.titles], live.form.episode.value

@@ -23,7 +23,7 @@ from typing import Any
 
 import nbformat
 
-from dsr_workbench.errors import DsrError
+from dsr_workbench.core.errors import DsrError
 
 __all__ = ["VoilaServer", "free_port", "serve_notebook"]
 

@@ -1,0 +1,627 @@
+"""The Relationship Gap: where client and CMO expectations and perceptions diverge.
+
+Two comparisons over the tidy ``responses`` table (see :mod:`dsr_workbench.analysis.survey`):
+
+* :func:`relationship_gap` — client vs CMO, per item or construct and per kind, *paired over
+  dyads* (Wilcoxon signed-rank) or, on request, unpaired (Mann–Whitney U);
+* :func:`servqual_gap` — expectation − perception within each side (SERVQUAL-style).
+
+The unit of analysis is a relationship's side: answers of several respondents on one side of
+one relationship are averaged first (and, at ``level="construct"``, each respondent's items of
+a construct are averaged before that). Missing answers are dropped pair by pair.
+
+Every test row carries: the test and its ``zero_method``, the statistic, the p-value, the
+Holm-adjusted p-value (:func:`statsmodels.stats.multitest.multipletests`; the family is the
+rows of one kind — or of one side for :func:`servqual_gap`), the rank-biserial correlation
+and a bootstrap CI of the mean gap (:func:`scipy.stats.bootstrap`, BCa by default; where BCa
+is undefined — e.g. a degenerate jackknife — the percentile interval).
+
+References
+----------
+Wilcoxon, F. (1945). Individual comparisons by ranking methods. *Biometrics Bulletin*, 1, 80–83.
+Pratt, J. W. (1959). Remarks on zeros and ties in the Wilcoxon signed rank procedures. *JASA*, 54.
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand. J. Stat.*, 6.
+Kerby, D. S. (2014). The simple difference formula: an approach to teaching nonparametric
+correlation. *Comprehensive Psychology*, 3, 11.IT.3.1.
+Parasuraman, A., Zeithaml, V. A. & Berry, L. L. (1988). SERVQUAL. *J. Retailing*, 64(1), 12–40.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from dsr_workbench.analysis.survey import SurveyWarning, validate_responses
+from dsr_workbench.core.errors import DsrError
+
+__all__ = [
+    "GAP_COLUMNS",
+    "SERVQUAL_COLUMNS",
+    "dyad_table",
+    "relationship_gap",
+    "servqual_gap",
+    "side_scores",
+]
+
+ZeroMethod = Literal["wilcox", "pratt", "zsplit"]
+Level = Literal["item", "construct"]
+Alternative = Literal["two-sided", "greater", "less"]
+
+_TEST_COLUMNS = [
+    "mean_gap",
+    "median_gap",
+    "ci_low",
+    "ci_high",
+    "test",
+    "zero_method",
+    "statistic",
+    "p_value",
+    "p_holm",
+    "rank_biserial",
+]
+GAP_COLUMNS = (
+    "kind",
+    "item",
+    "construct",
+    "n_pairs",
+    "n_client",
+    "n_cmo",
+    "mean_client",
+    "mean_cmo",
+    *_TEST_COLUMNS,
+)
+SERVQUAL_COLUMNS = (
+    "perspective",
+    "item",
+    "construct",
+    "n_pairs",
+    "mean_expectation",
+    "mean_perception",
+    *_TEST_COLUMNS,
+)
+_ZERO_METHODS = ("wilcox", "pratt", "zsplit")
+
+
+def side_scores(
+    responses: pd.DataFrame,
+    *,
+    level: Level = "item",
+    kinds: Iterable[str] | None = None,
+    items: Iterable[str] | None = None,
+    constructs: Iterable[str] | None = None,
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame:
+    """Each relationship side's mean answer per item (or construct) and kind.
+
+    Parameters
+    ----------
+    responses
+        Tidy survey answers (columns ``relationship_id, respondent, perspective, item,
+        construct, kind, value``).
+    level
+        ``"item"``, or ``"construct"`` (each respondent's items of a construct averaged).
+    kinds, items, constructs
+        Keep only these (default: all rating kinds, all items, all constructs).
+    scale
+        Likert range checked by :func:`~dsr_workbench.analysis.survey.validate_responses`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``relationship_id, perspective, kind, item, construct, n_respondents,
+        value``; at ``level="construct"`` ``item`` repeats the construct's name.
+
+    Examples
+    --------
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> s = side_scores(make_survey().responses, level="construct", kinds=["perception"])
+    >>> s.iloc[0].to_dict()
+    {'relationship_id': 'CMR01', 'perspective': 'client', 'kind': 'perception', 'item': 'trust', 'construct': 'trust', 'n_respondents': 2, 'value': 4.5}
+    """
+    data = validate_responses(responses, scale=scale)
+    kinds = _check_kinds(data, kinds)
+    data = _select(data[data["kind"].isin(kinds)], items, constructs)
+    name = "construct" if level == "construct" else "item"
+    order = {v: i for i, v in enumerate(pd.unique(data[name]))}  # questionnaire order
+    data = data[data["value"].notna()]
+    if level == "construct":
+        keys = ["relationship_id", "respondent", "perspective", "kind", "construct"]
+        data = data.groupby(keys, sort=False, as_index=False)["value"].mean()
+        data["item"] = data["construct"]
+    elif level != "item":
+        raise DsrError(f"level '{level}' is not 'item' or 'construct'")
+    keys = ["relationship_id", "perspective", "kind", "item", "construct"]
+    out = data.groupby(keys, sort=False, as_index=False).agg(
+        n_respondents=("respondent", "nunique"), value=("value", "mean")
+    )
+    rank = pd.DataFrame({"k": out["kind"].map(kinds.index), "i": out["item"].map(order)})
+    return out.loc[rank.sort_values(["k", "i"], kind="stable").index].reset_index(drop=True)
+
+
+def relationship_gap(
+    responses: pd.DataFrame,
+    *,
+    kinds: Iterable[str] | None = None,
+    level: Level = "item",
+    items: Iterable[str] | None = None,
+    constructs: Iterable[str] | None = None,
+    paired: bool = True,
+    zero_method: ZeroMethod = "wilcox",
+    alternative: Alternative = "two-sided",
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    ci_method: Literal["BCa", "percentile", "basic"] = "BCa",
+    seed: int = 0,
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame:
+    """Client vs CMO per item (or construct) and kind: the Relationship Gap.
+
+    The gap is *client − CMO*. With ``paired=True`` each relationship contributes one
+    difference (its client side minus its CMO side), tested with the Wilcoxon signed-rank
+    test (:func:`scipy.stats.wilcoxon`); effect size is the matched-pairs rank-biserial
+    correlation ``r = (T+ − T−) / (T+ + T−)`` (Kerby 2014) over the ranks that the zero method
+    keeps. With ``paired=False`` the two sides are independent samples: Mann–Whitney U
+    (:func:`scipy.stats.mannwhitneyu`), rank-biserial ``r = 2U/(n_client·n_cmo) − 1``, and
+    the bootstrap resamples each side separately.
+
+    Parameters
+    ----------
+    responses
+        Tidy survey answers (see :mod:`dsr_workbench.analysis.survey`).
+    kinds
+        Kinds compared (each its own Holm family); default every rating kind present
+        (e.g. expectation and perception).
+    level
+        ``"item"`` or ``"construct"``.
+    items, constructs
+        Restrict to these names; an unknown name is an error.
+    paired
+        Pair the two sides of each relationship (default) or treat them as independent.
+    zero_method
+        Wilcoxon's handling of zero differences: ``"wilcox"`` (drop them), ``"pratt"``
+        (rank them, then drop; Pratt 1959) or ``"zsplit"`` (split their ranks).
+    alternative
+        ``"two-sided"``, ``"greater"`` (client above CMO) or ``"less"``.
+    confidence
+        Level of the bootstrap confidence interval of the mean gap.
+    n_resamples
+        Bootstrap resamples; ``0`` skips the interval (NaN), e.g. for interactive use.
+    ci_method
+        :func:`scipy.stats.bootstrap` method.
+    seed
+        Seed of the bootstrap's random generator.
+    scale
+        Likert range; a rating outside it is an error.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``kind, item, construct, n_pairs, n_client, n_cmo, mean_client, mean_cmo,
+        mean_gap, median_gap, ci_low, ci_high, test ('wilcoxon' | 'mannwhitneyu'),
+        zero_method (NA when unpaired), statistic (scipy's), p_value, p_holm,
+        rank_biserial``; one row per kind and item. When paired, the n's and means are
+        over complete pairs.
+
+    Raises
+    ------
+    DsrError
+        An unknown item, construct or kind; a rating out of range; an item answered by one
+        side only; ``paired=True`` when no relationship has both sides.
+
+    Warns
+    -----
+    SurveyWarning
+        Relationships answered by one side only are left out of the paired analysis.
+
+    Examples
+    --------
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> g = relationship_gap(make_survey(one_sided=0).responses, kinds=["perception"],
+    ...                      level="construct", n_resamples=200)
+    >>> g.set_index("item").loc["flexibility", ["n_pairs", "mean_gap", "zero_method"]].to_dict()
+    {'n_pairs': 40, 'mean_gap': -0.98125, 'zero_method': 'wilcox'}
+    """
+    _check_options(zero_method, confidence, n_resamples)
+    scores = side_scores(
+        responses, level=level, kinds=kinds, items=items, constructs=constructs, scale=scale
+    )
+    _check_both_sides(scores, ("client", "cmo"), "perspective")
+    if paired:
+        scores = _drop_one_sided(scores)
+    options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
+    rows = []
+    for (kind, item, construct), group in scores.groupby(["kind", "item", "construct"], sort=False):
+        wide = group.pivot(index="relationship_id", columns="perspective", values="value")
+        if paired:
+            pairs = wide.dropna()
+            x, y = pairs["client"].to_numpy(), pairs["cmo"].to_numpy()
+            result = _paired(x - y, **options)
+            n_pairs: float = len(pairs)
+        else:
+            x, y = wide["client"].dropna().to_numpy(), wide["cmo"].dropna().to_numpy()
+            result = _unpaired(x, y, **options)
+            n_pairs = np.nan
+        rows.append(
+            {
+                "kind": kind,
+                "item": item,
+                "construct": construct,
+                "n_pairs": n_pairs,
+                "n_client": len(x),
+                "n_cmo": len(y),
+                "mean_client": _mean(x),
+                "mean_cmo": _mean(y),
+                **result,
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    out["n_pairs"] = out["n_pairs"].astype("Int64")
+    out["p_holm"] = _holm(out, "kind")
+    return out
+
+
+def servqual_gap(
+    responses: pd.DataFrame,
+    *,
+    level: Level = "item",
+    perspectives: Iterable[str] = ("client", "cmo"),
+    items: Iterable[str] | None = None,
+    constructs: Iterable[str] | None = None,
+    zero_method: ZeroMethod = "wilcox",
+    alternative: Alternative = "two-sided",
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    ci_method: Literal["BCa", "percentile", "basic"] = "BCa",
+    seed: int = 0,
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame:
+    """Expectation − perception within each side, paired over relationships (SERVQUAL-style).
+
+    A positive gap means the side's expectation is not met. (SERVQUAL's quality score is
+    perception − expectation, i.e. this gap with the opposite sign.) Tests, effect size and
+    interval as in :func:`relationship_gap`; Holm adjusts within each side.
+
+    Parameters
+    ----------
+    responses
+        Tidy survey answers with ``expectation`` and ``perception`` rows.
+    level, items, constructs, zero_method, alternative, confidence, n_resamples, ci_method,
+    seed, scale
+        As in :func:`relationship_gap`.
+    perspectives
+        Sides to report.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``perspective, item, construct, n_pairs, mean_expectation,
+        mean_perception, mean_gap, median_gap, ci_low, ci_high, test, zero_method,
+        statistic, p_value, p_holm, rank_biserial``.
+
+    Raises
+    ------
+    DsrError
+        An item with expectation answers but no perception answers (or the reverse), and
+        the errors of :func:`relationship_gap`.
+
+    Examples
+    --------
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> q = servqual_gap(make_survey().responses, level="construct", n_resamples=0)
+    >>> q.loc[q["item"] == "quality_compliance", ["perspective", "mean_gap"]].round(2).values.tolist()
+    [['client', 1.88], ['cmo', 1.74]]
+    """
+    _check_options(zero_method, confidence, n_resamples)
+    present = set(responses["kind"]) if "kind" in responses.columns else set()
+    for kind in ("expectation", "perception"):
+        if kind not in present:
+            raise DsrError(
+                f"the responses have no {kind} answers; the SERVQUAL gap needs both kinds"
+            )
+    scores = side_scores(
+        responses,
+        level=level,
+        kinds=["expectation", "perception"],
+        items=items,
+        constructs=constructs,
+        scale=scale,
+    )
+    scores = scores[scores["perspective"].isin(list(perspectives))]
+    _check_both_sides(scores, ("expectation", "perception"), "kind")
+    options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
+    rows = []
+    for (perspective, item, construct), group in scores.groupby(
+        ["perspective", "item", "construct"], sort=False
+    ):
+        wide = group.pivot(index="relationship_id", columns="kind", values="value").dropna()
+        e, p = wide["expectation"].to_numpy(), wide["perception"].to_numpy()
+        result = _paired(e - p, **options)
+        rows.append(
+            {
+                "perspective": perspective,
+                "item": item,
+                "construct": construct,
+                "n_pairs": len(wide),
+                "mean_expectation": _mean(e),
+                "mean_perception": _mean(p),
+                **result,
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(SERVQUAL_COLUMNS))
+    out["p_holm"] = _holm(out, "perspective")
+    return out
+
+
+def dyad_table(
+    responses: pd.DataFrame,
+    *,
+    level: Level = "construct",
+    kinds: Iterable[str] = ("expectation", "perception"),
+    relationships: Iterable[str] | None = None,
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame:
+    """Both sides of each relationship side by side, per item (or construct) and kind.
+
+    Descriptive (no test); the input of the per-relationship radar and the gap explorer.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``relationship_id, kind, item, construct, client, cmo, gap`` (gap = client −
+        cmo; NaN where a side is missing).
+
+    Examples
+    --------
+    >>> from dsr_workbench.analysis.survey import make_survey
+    >>> d = dyad_table(make_survey().responses, relationships=["CMR02"], kinds=["perception"])
+    >>> d.iloc[2].to_dict()
+    {'relationship_id': 'CMR02', 'kind': 'perception', 'item': 'information_sharing', 'construct': 'information_sharing', 'client': 4.0, 'cmo': 3.0, 'gap': 1.0}
+    """
+    scores = side_scores(responses, level=level, kinds=kinds, scale=scale)
+    if relationships is not None:
+        wanted = list(relationships)
+        _check_names(wanted, scores["relationship_id"], "relationship")
+        scores = scores[scores["relationship_id"].isin(wanted)]
+    keys = ["relationship_id", "kind", "item", "construct"]
+    wide = scores.pivot_table(index=keys, columns="perspective", values="value", sort=False)
+    wide = wide.reindex(columns=["client", "cmo"]).reset_index()
+    wide.columns.name = None
+    wide["gap"] = wide["client"] - wide["cmo"]
+    return wide
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _test_options(
+    zero_method: ZeroMethod,
+    alternative: Alternative,
+    confidence: float,
+    n_resamples: int,
+    ci_method: str,
+    seed: int,
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`_paired` / :func:`_unpaired`, with a generator seeded
+    by ``seed`` that every item's bootstrap draws from in turn."""
+    return dict(
+        zero_method=zero_method,
+        alternative=alternative,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        ci_method=ci_method,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def _paired(
+    d: np.ndarray,
+    *,
+    zero_method: ZeroMethod,
+    alternative: Alternative,
+    confidence: float,
+    n_resamples: int,
+    ci_method: str,
+    rng: np.random.Generator,
+) -> dict[str, object]:
+    """Wilcoxon signed-rank on differences ``d`` (1-D) with rank-biserial and bootstrap CI."""
+    out: dict[str, object] = {
+        "mean_gap": _mean(d),
+        "median_gap": float(np.median(d)) if len(d) else np.nan,
+        "test": "wilcoxon",
+        "zero_method": zero_method,
+        "statistic": np.nan,
+        "p_value": np.nan,
+        "rank_biserial": np.nan,
+    }
+    out.update(_bootstrap((d,), _mean_axis, confidence, n_resamples, ci_method, rng))
+    n = len(d)
+    if n == 0:
+        return out
+    if not np.any(d):  # every difference zero: no signed ranks, nothing to test
+        out.update(statistic=0.0, p_value=1.0, rank_biserial=0.0)
+        return out
+    res = stats.wilcoxon(d, zero_method=zero_method, alternative=alternative)
+    # T+ (sum of ranks of positive differences, zsplit: plus half the zero ranks) from scipy.
+    t_plus = stats.wilcoxon(d, zero_method=zero_method, alternative="greater").statistic
+    z = int(np.sum(d == 0))
+    total = {
+        "wilcox": (n - z) * (n - z + 1) / 2,
+        "pratt": n * (n + 1) / 2 - z * (z + 1) / 2,
+        "zsplit": n * (n + 1) / 2,
+    }[zero_method]
+    out.update(
+        statistic=float(res.statistic),
+        p_value=float(res.pvalue),
+        rank_biserial=float(2 * t_plus / total - 1),
+    )
+    return out
+
+
+def _unpaired(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    zero_method: ZeroMethod,
+    alternative: Alternative,
+    confidence: float,
+    n_resamples: int,
+    ci_method: str,
+    rng: np.random.Generator,
+) -> dict[str, object]:
+    """Mann–Whitney U of ``x`` vs ``y`` with rank-biserial and a two-sample bootstrap CI."""
+    out: dict[str, object] = {
+        "mean_gap": _mean(x) - _mean(y),
+        "median_gap": np.nan,
+        "test": "mannwhitneyu",
+        "zero_method": pd.NA,
+        "statistic": np.nan,
+        "p_value": np.nan,
+        "rank_biserial": np.nan,
+    }
+    if len(x) and len(y):
+        out["median_gap"] = float(np.median(x) - np.median(y))
+        res = stats.mannwhitneyu(x, y, alternative=alternative)
+        out.update(
+            statistic=float(res.statistic),
+            p_value=float(res.pvalue),
+            rank_biserial=float(2 * res.statistic / (len(x) * len(y)) - 1),
+        )
+    out.update(_bootstrap((x, y), _mean_diff, confidence, n_resamples, ci_method, rng))
+    return out
+
+
+def _mean_axis(d: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(d, axis=axis)
+
+
+def _mean_diff(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+
+
+def _bootstrap(
+    samples: tuple[np.ndarray, ...],
+    statistic,
+    confidence: float,
+    n_resamples: int,
+    method: str,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    if n_resamples == 0 or any(len(s) < 2 for s in samples):
+        return {"ci_low": np.nan, "ci_high": np.nan}
+    if all(np.ptp(s) == 0 for s in samples):  # no variation: the interval is the point
+        value = float(statistic(*samples))
+        return {"ci_low": value, "ci_high": value}
+    for m in dict.fromkeys([method, "percentile"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            res = stats.bootstrap(
+                samples,
+                statistic,
+                confidence_level=confidence,
+                n_resamples=n_resamples,
+                method=m,
+                rng=rng,
+                vectorized=True,
+            )
+        low, high = res.confidence_interval
+        if np.isfinite(low) and np.isfinite(high):
+            break
+    return {"ci_low": float(low), "ci_high": float(high)}
+
+
+def _holm(table: pd.DataFrame, family: str) -> pd.Series:
+    adjusted = pd.Series(np.nan, index=table.index)
+    for _, rows in table.groupby(family, sort=False):
+        p = rows["p_value"].astype(float)
+        ok = p.notna()
+        if ok.any():
+            adjusted[p[ok].index] = multipletests(p[ok].to_numpy(), method="holm")[1]
+    return adjusted
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(np.mean(a)) if len(a) else np.nan
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_options(zero_method: str, confidence: float, n_resamples: int) -> None:
+    if zero_method not in _ZERO_METHODS:
+        raise DsrError(
+            f"zero_method '{zero_method}' is unknown", hint=f"use one of {list(_ZERO_METHODS)}"
+        )
+    if not 0 < confidence < 1:
+        raise DsrError(f"confidence={confidence} is not in (0, 1)", hint="e.g. 0.95")
+    if n_resamples < 0:
+        raise DsrError(f"n_resamples={n_resamples} is negative", hint="use 0 to skip the CI")
+
+
+def _check_kinds(data: pd.DataFrame, kinds: Iterable[str] | None) -> list[str]:
+    present = list(pd.unique(data["kind"]))
+    if kinds is None:
+        return [k for k in present if k != "outcome"]
+    wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+    _check_names(wanted, present, "kind")
+    return wanted
+
+
+def _check_names(wanted: Sequence[str], present: Iterable[str], what: str) -> None:
+    known = list(dict.fromkeys(present))
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {known[:12]}"
+            raise DsrError(f"unknown {what} '{name}' (not in the responses)", hint=hint)
+
+
+def _select(
+    data: pd.DataFrame, items: Iterable[str] | None, constructs: Iterable[str] | None
+) -> pd.DataFrame:
+    if constructs is not None:
+        wanted = [constructs] if isinstance(constructs, str) else list(constructs)
+        _check_names(wanted, data["construct"], "construct")
+        data = data[data["construct"].isin(wanted)]
+    if items is not None:
+        wanted = [items] if isinstance(items, str) else list(items)
+        _check_names(wanted, data["item"], "item")
+        data = data[data["item"].isin(wanted)]
+    return data
+
+
+def _check_both_sides(scores: pd.DataFrame, sides: tuple[str, str], column: str) -> None:
+    """Every (kind/perspective, item) must have answers on both ``sides`` of ``column``."""
+    other = "kind" if column == "perspective" else "perspective"
+    seen = scores.groupby([other, "item"], sort=False)[column].unique()
+    for (group, item), values in seen.items():
+        lacking = [s for s in sides if s not in set(values)]
+        if lacking:
+            raise DsrError(
+                f"item '{item}' ({group}) has no {lacking[0]} answers, only {sorted(values)}",
+                hint="drop the item (items=/constructs=) or add the missing side's answers",
+            )
+
+
+def _drop_one_sided(scores: pd.DataFrame) -> pd.DataFrame:
+    sides = scores.groupby("relationship_id")["perspective"].nunique()
+    one = sorted(sides.index[sides < 2])
+    if one and len(one) == len(sides):
+        raise DsrError(
+            "no relationship has answers from both the client and the CMO side",
+            hint="pass paired=False to compare the sides with a Mann-Whitney test",
+        )
+    if one:
+        warnings.warn(
+            f"{len(one)} relationship(s) answered by one side only, left out of the paired "
+            f"test: {', '.join(one)}",
+            SurveyWarning,
+            stacklevel=3,
+        )
+    return scores[~scores["relationship_id"].isin(one)]

@@ -1,0 +1,88 @@
+"""The build layer: plan one job per cycle and report from ``study.yaml``, skip what is
+current, run the rest with papermill through any ``concurrent.futures.Executor``; versioned
+report folders and manifests, status and verify, the index and the study report.
+
+Imports every layer below it; nothing below imports it.
+"""
+
+from __future__ import annotations
+
+from dsr_workbench.build.check import (
+    STATUS_COLUMNS,
+    compare_versions,
+    status,
+    verify,
+)
+from dsr_workbench.build.index import (
+    VERSION_COLUMNS,
+    versions_table,
+    write_index,
+    write_study_report,
+)
+from dsr_workbench.build.jobs import (
+    DEFAULT_INPUTS,
+    INJECTED,
+    Job,
+    artifact_specs,
+    code_cells,
+    environment,
+    job_key,
+    library_hash,
+    plan,
+)
+from dsr_workbench.build.outputs import (
+    MANIFEST,
+    HashCache,
+    Outputs,
+    changed_inputs,
+    ensure_static,
+    file_sha256,
+    latest_version,
+    list_versions,
+    read_manifest,
+    tree_files,
+    version_dirs,
+)
+from dsr_workbench.build.run import (
+    RESULT_COLUMNS,
+    BuildLockedError,
+    build,
+    make_executor,
+    run_job,
+)
+
+__all__ = [
+    "MANIFEST",
+    "HashCache",
+    "Outputs",
+    "file_sha256",
+    "latest_version",
+    "list_versions",
+    "changed_inputs",
+    "ensure_static",
+    "read_manifest",
+    "tree_files",
+    "version_dirs",
+    "DEFAULT_INPUTS",
+    "INJECTED",
+    "Job",
+    "artifact_specs",
+    "code_cells",
+    "environment",
+    "job_key",
+    "library_hash",
+    "plan",
+    "RESULT_COLUMNS",
+    "BuildLockedError",
+    "build",
+    "make_executor",
+    "run_job",
+    "STATUS_COLUMNS",
+    "compare_versions",
+    "status",
+    "verify",
+    "VERSION_COLUMNS",
+    "versions_table",
+    "write_index",
+    "write_study_report",
+]

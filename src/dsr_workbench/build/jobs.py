@@ -1,0 +1,425 @@
+"""Planning a build: the artifacts of ``study.yaml``, their parameters, inputs and keys.
+
+Everything here is checked before any notebook runs: the notebook exists and has a cell
+tagged ``parameters`` that declares ``study_path``, ``cycle``, ``output_dir`` and every
+configured parameter with a matching type (unlike plain papermill, an unknown name or a wrong
+type is an error). A job's **key** is the SHA-256 of the notebook's code cells, its
+parameters, the SHA-256 of every input file, the library's source and the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from dsr_workbench import __version__
+from dsr_workbench.build.outputs import (
+    HashCache,
+    tree_files,
+)
+from dsr_workbench.core.errors import StudyError
+from dsr_workbench.corpus.study import Study
+
+__all__ = [
+    "DEFAULT_INPUTS",
+    "INJECTED",
+    "Job",
+    "artifact_specs",
+    "code_cells",
+    "environment",
+    "job_key",
+    "library_hash",
+    "plan",
+]
+
+
+DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
+INJECTED = ("study_path", "cycle", "output_dir")
+_ARTIFACT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "dict": (dict,),
+    "tuple": (list, tuple),
+}
+_SELF = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Job:
+    """One (cycle, artifact) to build. ``key`` is filled in by :func:`plan`."""
+
+    cycle: int
+    artifact: str
+    title: str
+    notebook: str
+    parameters: dict[str, Any]
+    inputs: dict[str, str]
+    present: bool
+    study_root: str
+    reports_dir: str
+    key: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+    components: dict[str, str] = field(default_factory=dict)
+    """SHA-256 of the key's other parts (notebook code cells, library source), so that a
+    report can say *what* changed between two versions."""
+
+    @property
+    def artifact_dir(self) -> Path:
+        """``reports/cycle-<N>/<artifact>``."""
+        return Path(self.reports_dir) / f"cycle-{self.cycle}" / self.artifact
+
+    @property
+    def failure_dir(self) -> Path:
+        """Where the last failed run of this job is kept (``reports/.build/failures/...``)."""
+        return (
+            Path(self.reports_dir) / ".build" / "failures" / f"cycle-{self.cycle}-{self.artifact}"
+        )
+
+
+def environment() -> dict[str, str]:
+    """Return Python's version and the versions of the installed dependencies.
+
+    Examples
+    --------
+    >>> env = environment()
+    >>> "python" in env and "pandas" in env and "dsr-workbench" in env
+    True
+    """
+    env = {"python": platform.python_version(), "dsr-workbench": __version__}
+    try:
+        requires = metadata.requires("dsr-workbench") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        requires = []
+    names = {
+        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip()
+        for r in requires
+        if "extra ==" not in r
+    }
+    for name in sorted(names | {"ipykernel", "nbclient", "jupyter_client"}):
+        try:
+            env[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            env[name] = "missing"
+    return env
+
+
+def library_hash() -> str:
+    """SHA-256 over the source of the ``dsr_workbench`` package (every ``.py`` file)."""
+    digest = hashlib.sha256()
+    for file in sorted(_SELF.rglob("*.py")):
+        digest.update(file.relative_to(_SELF).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _load_cells(notebook: Path) -> list[dict[str, Any]]:
+    """The cells of a notebook file, each with its ``source`` as one string.
+
+    Read as plain JSON: importing nbformat (and jsonschema with it) costs about a second,
+    which a no-op build must not pay.
+    """
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (ValueError, AttributeError) as exc:
+        raise StudyError(
+            f"not a readable notebook ({exc.__class__.__name__})",
+            path=notebook,
+            hint="open and save it in JupyterLab",
+        ) from None
+    for cell in cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return cells
+
+
+def code_cells(notebook: Path) -> list[str]:
+    """Return the sources of a notebook's code cells (what its key depends on)."""
+    return [c.get("source", "") for c in _load_cells(notebook) if c.get("cell_type") == "code"]
+
+
+def notebook_parameters(source: str) -> dict[str, dict[str, Any]]:
+    """The parameters a ``parameters`` cell declares: top-level ``name = value`` lines.
+
+    Returns ``{name: {"default": source text, "type": type name}}``; the type is the
+    annotation if there is one (``n: int = 3``), else the type of the literal default, else
+    ``"None"`` (anything goes). Parsed with :mod:`ast`, as papermill's inspection does, but
+    without importing papermill (a no-op build must stay fast).
+
+    Examples
+    --------
+    >>> notebook_parameters("cycle = 1\\nlabel: str = None\\nopts = dict(a=1)\\nx = None")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'cycle': {'default': '1', 'type': 'int'}, 'label': {'default': 'None', 'type': 'str'},
+     'opts': {'default': 'dict(a=1)', 'type': 'None'}, 'x': {'default': 'None', 'type': 'None'}}
+    """
+    import ast
+
+    declared: dict[str, dict[str, Any]] = {}
+    for node in ast.parse(source).body:
+        target: ast.expr
+        value: ast.expr | None
+        annotation: ast.expr | None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value, annotation = node.targets[0], node.value, None
+        elif isinstance(node, ast.AnnAssign):
+            target, value, annotation = node.target, node.value, node.annotation
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        type_name = "None" if annotation is None else ast.unparse(annotation)
+        if annotation is None and value is not None:
+            try:
+                default = ast.literal_eval(value)
+            except ValueError:
+                default = None
+            type_name = "None" if default is None else type(default).__name__
+        declared[target.id] = {
+            "default": "None" if value is None else ast.unparse(value),
+            "type": type_name,
+        }
+    return declared
+
+
+def _read_notebook(notebook: Path, where: str, study: Study) -> tuple[list[str], dict[str, Any]]:
+    """Read a notebook once: its code cells and the parameters its parameters cell declares."""
+    raw = _load_cells(notebook)
+    cells = [c.get("source", "") for c in raw if c.get("cell_type") == "code"]
+    tagged = [c for c in raw if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise StudyError(
+            f"notebook '{notebook.name}' has no cell tagged 'parameters'",
+            path=study.path,
+            line=study.lines.get(where),
+            key=where,
+            hint="tag the notebook's first code cell 'parameters' (View > Cell toolbar > Tags)",
+        )
+    try:
+        declared = notebook_parameters(tagged[0].get("source", ""))
+    except SyntaxError as exc:
+        raise StudyError(
+            f"the parameters cell of '{notebook.name}' is not valid Python: {exc.msg} "
+            f"(line {exc.lineno} of the cell)",
+            path=study.path,
+            line=study.lines.get(where),
+            key=where,
+            hint="fix the parameters cell",
+        ) from None
+    return cells, declared
+
+
+def _check_parameters(
+    values: dict[str, Any],
+    declared: dict[str, dict[str, Any]],
+    notebook: Path,
+    where: str,
+    study: Study,
+) -> None:
+    for name, value in values.items():
+        if name not in declared:
+            raise StudyError(
+                f"parameter '{name}' is not declared in {notebook.name}'s parameters cell",
+                path=study.path,
+                line=study.lines.get(f"{where}.{name}"),
+                key=f"{where}.{name}",
+                hint="declared: " + ", ".join(sorted(declared)) + "; fix the name or add it "
+                "to the parameters cell",
+            )
+        type_name = str(declared[name]["type"])
+        expected = _TYPES.get(type_name.split("[")[0].strip())
+        if expected is None or value is None:
+            continue  # default None / untyped: anything goes
+        bad = not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)
+        if bad:
+            raise StudyError(
+                f"parameter '{name}' should be {type_name} (as in {notebook.name}), "
+                f"got {type(value).__name__} {value!r}",
+                path=study.path,
+                line=study.lines.get(f"{where}.{name}"),
+                key=f"{where}.{name}",
+                hint=f"give a {type_name} value",
+            )
+
+
+def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
+    """Return the validated ``artifacts`` section of ``study.yaml``."""
+    raw = study.raw.get("artifacts") or {}
+    if not isinstance(raw, dict):
+        raise StudyError(
+            "'artifacts' must map artifact names to their settings",
+            path=study.path,
+            line=study.lines.get("artifacts"),
+            key="artifacts",
+            hint="write 'artifacts:' then 'name: {notebook: ...}' entries",
+        )
+    cycles = set(study.cycles.cycle)
+    out = {}
+    for name, spec in raw.items():
+        where = f"artifacts.{name}"
+        line = study.lines.get(where)
+        if not isinstance(spec, dict) or "notebook" not in spec:
+            raise StudyError(
+                f"artifact '{name}' needs a 'notebook'",
+                path=study.path,
+                line=line,
+                key=where,
+                hint="add 'notebook: notebooks/NAME.ipynb'",
+            )
+        unknown = set(spec) - _ARTIFACT_KEYS
+        if unknown:
+            key = sorted(unknown)[0]
+            raise StudyError(
+                f"unknown key '{key}'",
+                path=study.path,
+                line=study.lines.get(f"{where}.{key}"),
+                key=f"{where}.{key}",
+                hint="allowed: " + ", ".join(sorted(_ARTIFACT_KEYS)),
+            )
+        wanted = spec.get("cycles") or sorted(cycles)
+        for c in wanted:
+            if c not in cycles:
+                raise StudyError(
+                    f"unknown cycle '{c}'",
+                    path=study.path,
+                    line=study.lines.get(f"{where}.cycles"),
+                    key=f"{where}.cycles",
+                    hint="use ids from 'cycles': " + ", ".join(map(str, cycles)),
+                )
+        params = spec.get("parameters") or {}
+        clash = set(params) & set(INJECTED)
+        if clash:
+            raise StudyError(
+                f"parameter '{sorted(clash)[0]}' is set by the build",
+                path=study.path,
+                line=line,
+                key=f"{where}.parameters",
+                hint="remove it from the artifact's parameters",
+            )
+        out[str(name)] = {**spec, "cycles": list(wanted), "parameters": dict(params)}
+    return out
+
+
+def _input_files(study: Study, patterns: Iterable[str]) -> list[Path]:
+    expanded = []
+    for pattern in patterns:
+        pattern = str(pattern).format(
+            interviews=os.path.relpath(study.paths["interviews"], study.root),
+            data=os.path.relpath(study.paths["data"], study.root),
+        )
+        expanded.append(pattern)
+    return tree_files(study.root, expanded)
+
+
+def job_key(job: Job, cells: list[str], lib: str) -> str:
+    """Return the SHA-256 that identifies a job's inputs + code + environment."""
+    payload = {
+        "cells": cells,
+        "parameters": {k: v for k, v in job.parameters.items() if k != "output_dir"},
+        "inputs": job.inputs,
+        "library": lib,
+        "environment": job.environment,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def plan(
+    study: Study, *, cycles: Iterable[int] | None = None, artifacts: Iterable[str] | None = None
+) -> list[Job]:
+    """Return the jobs of a build, each with its key, validating everything first.
+
+    Raises
+    ------
+    StudyError
+        For an artifact whose notebook is missing or has no ``parameters`` cell, a parameter
+        the notebook does not declare or of the wrong type, an unknown cycle or artifact.
+    """
+    specs = artifact_specs(study)
+    if artifacts is not None:
+        names = list(artifacts)
+        for name in names:
+            if name not in specs:
+                raise StudyError(
+                    f"no artifact named '{name}'",
+                    path=study.path,
+                    key="artifacts",
+                    hint="artifacts: " + ", ".join(sorted(specs)),
+                )
+        specs = {k: v for k, v in specs.items() if k in names}
+    wanted_cycles = None if cycles is None else set(cycles)
+    if wanted_cycles is not None and not wanted_cycles <= set(study.cycles.cycle):
+        bad = sorted(wanted_cycles - set(study.cycles.cycle))[0]
+        raise StudyError(
+            f"no cycle {bad}",
+            path=study.path,
+            key="cycles",
+            hint="cycles: " + ", ".join(map(str, study.cycles.cycle)),
+        )
+    cache = HashCache(study.reports_dir / ".build" / "hashes.json")
+    env = environment()
+    lib = library_hash()
+    jobs = []
+    for name, spec in specs.items():
+        where = f"artifacts.{name}.notebook"
+        notebook = (study.root / str(spec["notebook"])).resolve()
+        if not notebook.is_file():
+            raise StudyError(
+                f"notebook '{spec['notebook']}' does not exist",
+                path=study.path,
+                line=study.lines.get(where),
+                key=where,
+                hint="fix the path (relative to study.yaml) or add the notebook",
+            )
+        cells, declared = _read_notebook(notebook, where, study)
+        _check_parameters(
+            spec["parameters"], declared, notebook, f"artifacts.{name}.parameters", study
+        )
+        missing = [p for p in INJECTED if p not in declared]
+        if missing:
+            raise StudyError(
+                f"notebook '{spec['notebook']}' does not declare '{missing[0]}'",
+                path=study.path,
+                line=study.lines.get(where),
+                key=where,
+                hint="its parameters cell must define study_path, cycle and output_dir",
+            )
+        files = _input_files(study, spec.get("inputs") or DEFAULT_INPUTS)
+        inputs = {f.relative_to(study.root).as_posix(): cache.sha256(f) for f in files}
+        for cycle in spec["cycles"]:
+            if wanted_cycles is not None and cycle not in wanted_cycles:
+                continue
+            job = Job(
+                cycle=int(cycle),
+                artifact=name,
+                title=str(spec.get("title") or name),
+                notebook=str(notebook),
+                parameters={
+                    "study_path": str(study.path),
+                    "cycle": int(cycle),
+                    **spec["parameters"],
+                },
+                inputs=inputs,
+                present=bool(spec.get("present", False)),
+                study_root=str(study.root),
+                reports_dir=str(study.reports_dir),
+                environment=env,
+            )
+            job.key = job_key(job, cells, lib)
+            job.components = {
+                "notebook": hashlib.sha256(json.dumps(cells).encode()).hexdigest(),
+                "library": lib,
+            }
+            jobs.append(job)
+    cache.save()
+    return sorted(jobs, key=lambda j: (j.cycle, j.artifact))

@@ -1,0 +1,439 @@
+"""``dsr build``: plan the artifacts of every design cycle, skip what is current, run the rest.
+
+``study.yaml`` declares the artifacts::
+
+    artifacts:
+      corpus-overview:
+        notebook: notebooks/corpus_overview.ipynb
+        title: Corpus overview          # optional
+        cycles: [1, 2, 3]               # optional; default: every cycle
+        parameters: {}                  # optional; study_path, cycle, output_dir are given
+        inputs: [interviews, study.yaml] # optional; default: all study inputs
+        present: false                  # true: also export reveal.js slides
+
+A job is one (cycle, artifact). Its **key** is the SHA-256 of the notebook's code cells, the
+parameters, the hashes of the inputs it reads, the library's source and the environment
+(Python and package versions). A job whose key equals its latest version's is skipped
+without starting a kernel; the rest run with papermill through any
+:class:`concurrent.futures.Executor` (a process pool by default, a Dask cluster with
+``--executor dask://HOST:8786``). Each run writes a new immutable version folder (see
+:mod:`dsr_workbench.build.outputs`); a failure is recorded in ``reports/.build/failures/`` and
+never touches an earlier version.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dsr_workbench.build.jobs import Job, plan
+from dsr_workbench.build.outputs import (
+    MANIFEST,
+    ensure_static,
+    latest_version,
+    list_versions,
+    read_manifest,
+)
+from dsr_workbench.core.atomic import atomic_write_text
+from dsr_workbench.core.errors import DsrError
+from dsr_workbench.corpus.study import Study
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "BuildLockedError",
+    "build",
+    "make_executor",
+    "run_job",
+]
+
+RESULT_COLUMNS = ["cycle", "artifact", "status", "version", "duration_s", "error"]
+"""Columns of :func:`build`'s result; status is built | skipped | failed."""
+
+
+class BuildLockedError(DsrError):
+    """Another build holds the study's build lock."""
+
+
+def _git_state(root: Path) -> dict[str, Any]:
+    try:
+        commit = _git(root, "rev-parse", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+        return {"commit": commit, "dirty": bool(dirty)}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def _git(root: Path, *args: str) -> str:
+    """The stripped output of a read-only ``git`` command run in ``root``."""
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+
+
+def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter, SlidesExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    static = "../../../_static"  # reports/cycle-N/<artifact>/vNNN/ -> reports/_static
+    offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
+    exporter: HTMLExporter
+    if slides:
+        for cell in nb.cells:  # papermill's injected cell would become an empty first slide
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
+        exporter = SlidesExporter(
+            reveal_url_prefix=f"{static}/reveal.js",
+            reveal_theme="white",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            **offline,
+        )
+    else:
+        exporter = HTMLExporter(template_name="lab", **offline)
+    body, _ = exporter.from_notebook_node(nb)
+    atomic_write_text(target, body)
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Execute one job into a new version folder. Runs in a worker; returns a result dict.
+
+    Never raises for a notebook error: the failure (cell, error) is returned and recorded.
+    """
+    import papermill as pm
+
+    start = time.time()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    art_dir = job.artifact_dir
+    art_dir.mkdir(parents=True, exist_ok=True)
+    tmp = art_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    params = {**job.parameters, "output_dir": str(tmp)}
+    result: dict[str, Any] = {
+        "cycle": job.cycle,
+        "artifact": job.artifact,
+        "version": None,
+        "error": None,
+        "cell": None,
+    }
+    log = _redirect_stderr(job)
+    try:
+        pm.execute_notebook(
+            job.notebook,
+            str(tmp / "notebook.ipynb"),
+            parameters=params,
+            cwd=job.study_root,
+            progress_bar=False,
+            log_output=False,
+            kernel_name="python3",
+        )
+        _export_html(tmp / "notebook.ipynb", tmp / "notebook.html", slides=False)
+        if job.present:
+            _export_html(tmp / "notebook.ipynb", tmp / "slides.html", slides=True)
+    except pm.PapermillExecutionError as exc:
+        result["error"] = f"{exc.ename}: {exc.evalue}".strip()
+        result["cell"] = exc.exec_count
+    except Exception as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        result["traceback"] = traceback.format_exc(limit=5)
+    finally:
+        log()
+    end = time.time()
+    result["duration_s"] = round(end - start, 2)
+    manifest = {
+        "artifact": job.artifact,
+        "title": job.title,
+        "cycle": job.cycle,
+        "key": job.key,
+        "components": job.components,
+        "notebook": os.path.relpath(job.notebook, job.study_root),
+        "parameters": {k: v for k, v in job.parameters.items()},
+        "inputs": job.inputs,
+        "environment": job.environment,
+        "git": _git_state(Path(job.study_root)),
+        "present": job.present,
+        "start": started_at,
+        "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": result["duration_s"],
+        "status": "ok" if result["error"] is None else "failed",
+        "files": sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()),
+    }
+    if result["error"] is not None:
+        _record_failure(job, manifest, result, tmp)
+        return result
+    atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    result["version"] = _publish(tmp, art_dir)
+    _clear_failure(job)
+    return result
+
+
+def _redirect_stderr(job: Job) -> Callable[[], None]:
+    """In a worker process, send the kernel's stderr chatter to ``reports/.build/logs/``.
+
+    Returns the function that restores stderr. In the main process (thread executor) nothing
+    is redirected, since stderr is shared.
+    """
+    import multiprocessing
+
+    if multiprocessing.current_process().name == "MainProcess":
+        return lambda: None
+    logs = Path(job.reports_dir) / ".build" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    handle = open(logs / f"cycle-{job.cycle}-{job.artifact}.log", "ab")
+    os.dup2(handle.fileno(), 2)
+
+    def restore() -> None:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        handle.close()
+
+    return restore
+
+
+def _publish(tmp: Path, art_dir: Path) -> str:
+    """Rename the finished temporary folder to the next free ``vNNN`` (atomic, no overwrite)."""
+    while True:
+        numbers = list_versions(art_dir)
+        name = f"v{(numbers[-1] if numbers else 0) + 1:03d}"
+        try:
+            os.rename(tmp, art_dir / name)  # fails if the target exists and is not empty
+        except OSError:
+            if (art_dir / name).exists():
+                continue
+            raise
+        return name
+
+
+def _record_failure(job: Job, manifest: dict[str, Any], result: dict[str, Any], tmp: Path) -> None:
+    target = job.failure_dir
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        **manifest,
+        "error": result["error"],
+        "cell": result["cell"],
+        "traceback": result.get("traceback"),
+    }
+    atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    os.rename(tmp, target)
+
+
+def _clear_failure(job: Job) -> None:
+    target = job.failure_dir
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[], None]]:
+    """Return an executor and a function that shuts it down.
+
+    ``spec``: ``None`` or ``"process"`` (a process pool of ``jobs`` workers), ``"thread"``,
+    ``"dask-local"`` (a Dask ``LocalCluster`` of ``jobs`` workers) or ``"dask://HOST:PORT"``
+    (an existing Dask scheduler).
+    """
+    if spec in (None, "", "process"):
+        import multiprocessing
+
+        # Import what every job needs once, here, and fork the workers from this process so
+        # they inherit it: each worker importing papermill and nbconvert itself costs ~3 s.
+        import nbconvert  # noqa: F401
+        import papermill  # noqa: F401
+
+        context = (
+            multiprocessing.get_context("fork")
+            if "fork" in multiprocessing.get_all_start_methods()
+            else None
+        )
+        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        return pool, lambda: pool.shutdown(wait=True)
+    if spec == "thread":
+        tpool = cf.ThreadPoolExecutor(max_workers=jobs)
+        return tpool, lambda: tpool.shutdown(wait=True)
+    if spec == "dask-local" or spec.startswith(("dask://", "tcp://")):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise DsrError(
+                "the Dask executor needs 'distributed'", hint="pip install 'dsr-workbench[dask]'"
+            ) from None
+        if spec == "dask-local":
+            cluster = LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+
+            def close() -> None:
+                client.close()
+                cluster.close()
+        else:
+            client = Client(spec.replace("dask://", "tcp://"))
+            close = client.close
+        return client.get_executor(), close
+    raise DsrError(
+        f"unknown executor '{spec}'", hint="use process, thread, dask-local or dask://HOST:PORT"
+    )
+
+
+def _lock(study: Study, wait: bool):
+    from filelock import FileLock, Timeout
+
+    path = study.reports_dir / ".build" / "build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise BuildLockedError(
+                "another build of this study is running",
+                path=path,
+                hint="wait for it, or drop --no-wait",
+            ) from None
+        sys.stderr.write(f"another build of this study is running; waiting for {path} ...\n")
+        lock.acquire()
+    return lock
+
+
+def _clean_stale(study: Study) -> None:
+    """Remove temporary folders of interrupted builds (safe: we hold the build lock)."""
+    for tmp in study.reports_dir.glob("cycle-*/*/.tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def build(
+    study: Study,
+    *,
+    cycles: Iterable[int] | None = None,
+    artifacts: Iterable[str] | None = None,
+    jobs: int = 2,
+    force: bool = False,
+    executor: str | cf.Executor | None = None,
+    progress: bool = True,
+    wait: bool = True,
+) -> pd.DataFrame:
+    """Build the study's artifacts: skip current ones, run the rest in parallel.
+
+    Parameters
+    ----------
+    study
+        From :func:`dsr_workbench.corpus.study.load_study`.
+    cycles, artifacts
+        Restrict the build (default: everything).
+    jobs
+        Parallel jobs.
+    force
+        Run even jobs whose key is unchanged.
+    executor
+        An executor, or a spec for :func:`make_executor`.
+    progress
+        Show a progress bar on stderr.
+    wait
+        If another build of the study runs, wait for it (else raise
+        :class:`BuildLockedError`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per job, columns :data:`RESULT_COLUMNS`.
+    """
+    todo = plan(study, cycles=cycles, artifacts=artifacts)
+    lock = _lock(study, wait)
+    try:
+        _clean_stale(study)
+        rows = []
+        run = []
+        for job in todo:
+            latest = latest_version(job.artifact_dir)
+            if not force and latest is not None and read_manifest(latest).get("key") == job.key:
+                rows.append((job.cycle, job.artifact, "skipped", latest.name, 0.0, None))
+            else:
+                run.append(job)
+        if run:
+            ensure_static(study.reports_dir)
+            rows.extend(_run(run, jobs, executor, progress))
+        if run or not (study.reports_dir / "index.html").exists():
+            from dsr_workbench.build.index import write_index  # imports nbconvert: lazily
+
+            write_index(study)
+    finally:
+        lock.release()
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values(
+        ["cycle", "artifact"], ignore_index=True
+    )
+
+
+def _expected_duration(job: Job) -> float:
+    """The duration of the job's latest version (unknown jobs first: +inf)."""
+    latest = latest_version(job.artifact_dir)
+    duration = read_manifest(latest).get("duration_s") if latest else None
+    return float("inf") if duration is None else float(duration)
+
+
+def _run(
+    jobs_to_run: list[Job], jobs: int, executor: str | cf.Executor | None, progress: bool
+) -> list[tuple[Any, ...]]:
+    from tqdm import tqdm
+
+    if isinstance(executor, cf.Executor):
+        pool, close = executor, (lambda: None)
+    else:
+        pool, close = make_executor(executor, min(jobs, len(jobs_to_run)))
+    rows = []
+    try:
+        # longest first (by the last run's duration), so that no long job starts last
+        ordered = sorted(jobs_to_run, key=_expected_duration, reverse=True)
+        futures = {pool.submit(run_job, job): job for job in ordered}
+        bar = tqdm(
+            total=len(futures),
+            desc="dsr build",
+            unit="notebook",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        for future in cf.as_completed(futures):
+            job = futures[future]
+            try:
+                res = future.result()
+            except Exception as exc:
+                res = {"version": None, "error": f"{type(exc).__name__}: {exc}", "duration_s": None}
+            status_ = "failed" if res.get("error") else "built"
+            bar.set_postfix_str(f"cycle {job.cycle} {job.artifact}: {status_}")
+            bar.update()
+            rows.append(
+                (
+                    job.cycle,
+                    job.artifact,
+                    status_,
+                    res.get("version"),
+                    res.get("duration_s"),
+                    res.get("error"),
+                )
+            )
+        bar.close()
+    finally:
+        close()
+    return rows
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    """A job as plain data (for logs and tests)."""
+    return asdict(job)

@@ -1,0 +1,463 @@
+"""Codings: the current state of the coding logs, and the API to change it.
+
+The current codings are the *fold* of the coders' logs (:func:`fold`): a coding exists if its
+last add/remove event is an add. Columns (:data:`CODING_COLUMNS`): coding_id, transcript_id,
+start, end, quote, prefix, suffix, code_id, coder, origin, created_at (the timestamp of the add
+in force, UTC), memo (the latest note), sha256 (of the transcript text it was made on).
+
+:func:`code_span`, :func:`code_turns`, :func:`remove` and :func:`memo` append events to a
+coder's log (see :mod:`dsr_workbench.coding.log` and :mod:`dsr_workbench.coding.events`, whose
+main names this module re-exports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:  # pyarrow parses the usual timestamps several times faster than pandas
+    import pyarrow as pa
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - pandas gives the same result
+    pa = None
+
+from dsr_workbench.coding.codebook import Codebook
+from dsr_workbench.coding.events import (
+    CONTEXT,
+    EVENT_FIELDS,
+    _check_coder,
+    coding_id,
+    log_path,
+    make_add_event,
+)
+from dsr_workbench.coding.log import (
+    TornLineWarning,
+    _read_logs,
+    append_events,
+    log_problems,
+    read_log,
+    read_logs,
+)
+from dsr_workbench.core.errors import DsrError
+
+__all__ = [
+    "CODING_COLUMNS",
+    "CONTEXT",
+    "EVENT_FIELDS",
+    "TornLineWarning",
+    "append_events",
+    "check_codes",
+    "code_span",
+    "code_turns",
+    "coding_id",
+    "fold",
+    "load_codings",
+    "log_path",
+    "log_problems",
+    "make_add_event",
+    "memo",
+    "read_log",
+    "read_logs",
+    "remove",
+]
+
+CODING_COLUMNS: list[str] = [
+    "coding_id",
+    "transcript_id",
+    "start",
+    "end",
+    "quote",
+    "prefix",
+    "suffix",
+    "code_id",
+    "coder",
+    "origin",
+    "created_at",
+    "memo",
+    "sha256",
+]
+"""Columns of the current codings (:func:`fold`)."""
+
+
+def fold(events: pd.DataFrame) -> pd.DataFrame:
+    """Fold events into the current codings.
+
+    A coding exists if its last add/remove event (in table order) is an add; its memo is the
+    latest note of its add or memo events. Vectorised: the coding ids are hashed once, the
+    rest is done on row positions.
+
+    Parameters
+    ----------
+    events
+        From :func:`read_log` / :func:`read_logs` (or any table with :data:`EVENT_FIELDS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CODING_COLUMNS`, one row per current coding, in the order of the
+        add events in force.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({
+    ...     "event": ["add", "add", "remove", "memo"], "coding_id": ["a", "b", "a", "b"],
+    ...     "coder": "R1", "timestamp": "2026-01-14T10:00:00Z", "transcript_id": "I01",
+    ...     "sha256": "x", "start": [0, 5, None, None], "end": [4, 9, None, None],
+    ...     "quote": ["We t", "st t", None, None], "code_id": ["A", "B", None, None],
+    ...     "origin": "manual", "memo": [None, None, None, "ask Noah"]})
+    >>> fold(events)[["coding_id", "start", "end", "code_id", "memo"]]
+      coding_id  start  end code_id      memo
+    0         b      5    9       B  ask Noah
+    """
+    events = events.reindex(columns=list(dict.fromkeys([*EVENT_FIELDS, *events.columns])))
+    kind = events["event"]
+    coding, codings = pd.factorize(events["coding_id"], use_na_sentinel=False)
+    state = _last(np.flatnonzero(kind.isin(["add", "remove"]).to_numpy()), coding)
+    rows = state[(kind.iloc[state] == "add").to_numpy(dtype=bool)]
+    noted = (kind.isin(["add", "memo"]) & events["memo"].notna()).to_numpy()
+    noted = _last(np.flatnonzero(noted), coding)
+    note = np.full(len(codings), -1, dtype=np.int64)  # each coding's latest note, if any
+    note[coding[noted]] = noted
+    note = note[coding[rows]]  # for each current coding
+    have = np.flatnonzero(note >= 0)
+    noted = np.unique(note[have])
+    memo = np.full(len(rows), np.nan, dtype=object)
+    memo[have] = np.asarray(_take(events["memo"], noted), dtype=object)[
+        np.searchsorted(noted, note[have])
+    ]
+
+    def take(name: str) -> Any:
+        return _take(events[name], rows)
+
+    return pd.DataFrame(
+        {
+            "coding_id": _text(take("coding_id")),
+            "transcript_id": _text(take("transcript_id")),
+            "start": take("start").to_numpy(dtype=np.int64),
+            "end": take("end").to_numpy(dtype=np.int64),
+            "quote": _text(take("quote")),
+            "prefix": _text(take("prefix")),
+            "suffix": _text(take("suffix")),
+            "code_id": _text(take("code_id")),
+            "coder": _text(take("coder")),
+            "origin": _text(take("origin")),
+            "created_at": _utc(take("timestamp")),
+            "memo": _text(memo),
+            "sha256": _text(take("sha256")),
+        }
+    )
+
+
+_TEXT = pd.StringDtype(na_value=np.nan)  # pandas' default text dtype, "str"
+_ISO_UTC = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{1,6})?Z$"
+)
+
+
+def _last(positions: np.ndarray, coding: np.ndarray) -> np.ndarray:
+    """The last of rising ``positions`` of each coding (``coding``: codes of all rows)."""
+    return positions[~pd.Series(coding[positions]).duplicated(keep="last").to_numpy()]
+
+
+def _take(column: pd.Series, rows: np.ndarray) -> Any:
+    """Rows (rising positions) of a column, as an array.
+
+    pyarrow text is taken chunk by chunk: pyarrow's own take first joins all the chunks (a
+    table of several logs has several), which is ten times slower.
+    """
+    values = column.array
+    if not isinstance(values, pd.arrays.ArrowStringArray):
+        return values.take(rows)
+    data = pa.array(values)  # a ChunkedArray
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    starts = np.cumsum([0, *(len(chunk) for chunk in chunks)])
+    cuts = np.searchsorted(rows, starts)
+    parts = [
+        chunk.take(rows[a:b] - first)
+        for chunk, first, a, b in zip(chunks, starts, cuts[:-1], cuts[1:], strict=False)
+    ]
+    return pd.array(pa.chunked_array(parts, data.type), dtype=values.dtype)
+
+
+def _text(values: Any) -> Any:
+    """An array as pandas ``str`` (missing values ``NaN``, anything else made text)."""
+    if values.dtype == _TEXT:
+        return values
+    return pd.array(np.asarray(values, dtype=object), dtype=_TEXT)
+
+
+def _utc(stamps: Any) -> pd.DatetimeIndex:
+    """Parse ISO 8601 timestamps to UTC (microseconds); pyarrow does the usual ``...Z`` form."""
+    if pa is not None and len(stamps):
+        try:
+            values = pa.array(stamps, from_pandas=True)
+            if (
+                pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+            ) and not values.null_count:
+                if pc.all(pc.match_substring_regex(values, _ISO_UTC)).as_py():
+                    parsed = pc.cast(values, pa.timestamp("us", tz="UTC")).to_numpy()
+                    return pd.DatetimeIndex(parsed).tz_localize("UTC")
+        except (pa.ArrowException, ValueError, TypeError):
+            pass
+    return pd.to_datetime(stamps.to_numpy(), utc=True, format="ISO8601").as_unit("us")
+
+
+def load_codings(source: str | Path | Iterable[str | Path], *, strict: bool = True) -> pd.DataFrame:
+    """Read every log of a folder (``data/codings``) and fold it: the current codings.
+
+    See :func:`read_logs` and :func:`fold`.
+    """
+    return fold(_read_logs(source, strict=strict, typed=True))
+
+
+# --------------------------------------------------------------------------- coding API
+
+
+def _log_coder(log: str | Path, coder: str | None) -> str:
+    name = _check_coder(Path(log).stem)
+    if coder is not None and coder != name:
+        raise DsrError(
+            f"coder {coder!r} cannot write to the log of {name!r}",
+            hint=f"use the log {Path(log).with_stem(coder).name}",
+        )
+    return name
+
+
+def code_span(
+    log: str | Path,
+    transcript: Mapping[str, Any] | pd.Series,
+    start: int,
+    end: int,
+    code: str,
+    *,
+    codebook: Codebook,
+    coder: str | None = None,
+    quote: str | None = None,
+    memo: str | None = None,
+    origin: str = "manual",
+) -> dict[str, Any]:
+    """Code a character span of a transcript: append an ``add`` event to the coder's log.
+
+    Parameters
+    ----------
+    log
+        The coder's log (``<data>/codings/<coder>.jsonl``); its name is the coder.
+    transcript
+        A row of the ``transcripts`` table (transcript_id, text, sha256).
+    start, end
+        Code-point offsets into the transcript's text, end exclusive.
+    code
+        A code id of ``codebook``.
+    codebook
+        The study's codebook.
+    coder
+        Optional; must match the log's name.
+    quote
+        Optional: the text the coder selected; must equal ``text[start:end]``.
+    memo, origin
+        A note; how the coding was made (default ``manual``).
+
+    Returns
+    -------
+    dict
+        The event written (its ``coding_id`` identifies the coding).
+
+    Raises
+    ------
+    DsrError
+        Unknown code id, offsets outside the transcript, a quote that does not match the text
+        at the offsets, a coder that is not the log's.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from dsr_workbench.coding.codebook import parse_codebook
+    >>> book = parse_codebook("codes:\\n  - {id: TRUST, name: Trust}")
+    >>> log = pathlib.Path(tempfile.mkdtemp()) / "R1.jsonl"
+    >>> t = {"transcript_id": "I01", "text": "Hannah: We trust them."}
+    >>> code_span(log, t, 11, 16, "TRUST", codebook=book)["quote"]
+    'trust'
+    >>> code_span(log, t, 11, 16, "TRUTS", codebook=book)
+    Traceback (most recent call last):
+    ...
+    dsr_workbench.core.errors.InputError: unknown code id 'TRUTS' (fix: did you mean 'TRUST'?)
+    """
+    who = _log_coder(log, coder)
+    event = make_add_event(
+        transcript,
+        start,
+        end,
+        code,
+        coder=who,
+        origin=origin,
+        memo=memo,
+        quote=quote,
+        codebook=codebook,
+    )
+    return append_events(log, [event])[0]
+
+
+def code_turns(
+    log: str | Path,
+    turns: pd.DataFrame,
+    transcripts: pd.DataFrame,
+    code: str,
+    *,
+    codebook: Codebook,
+    coder: str | None = None,
+    memo: str | None = None,
+    origin: str = "manual",
+) -> list[dict[str, Any]]:
+    """Code whole turns (each turn's ``[start, end)``), in one atomic append.
+
+    Parameters
+    ----------
+    turns
+        The turns to code (rows of the ``turns`` table: transcript_id, start, end, text).
+    transcripts
+        The ``transcripts`` table (transcript_id, text, sha256).
+    log, code, codebook, coder, memo, origin
+        As :func:`code_span`.
+
+    Returns
+    -------
+    list of dict
+        The events written.
+
+    Raises
+    ------
+    DsrError
+        As :func:`code_span`; also a turn whose transcript is missing or whose text no longer
+        matches the transcript at its offsets.
+    """
+    who = _log_coder(log, coder)
+    index = transcripts.set_index("transcript_id")
+    events = []
+    for tid, a, b, text in zip(
+        turns["transcript_id"], turns["start"], turns["end"], turns["text"], strict=True
+    ):
+        if tid not in index.index:
+            raise DsrError(f"transcript {tid!r} of a turn is not in the transcripts table")
+        row = index.loc[tid]
+        transcript = {"transcript_id": tid, "text": row["text"], "sha256": row.get("sha256")}
+        events.append(
+            make_add_event(
+                transcript,
+                a,
+                b,
+                code,
+                coder=who,
+                origin=origin,
+                memo=memo,
+                quote=text,
+                codebook=codebook,
+            )
+        )
+    return append_events(log, events)
+
+
+def _current(log: Path, codings: pd.DataFrame | None) -> pd.DataFrame:
+    if codings is None:
+        codings = fold(read_log(log)) if log.exists() else pd.DataFrame(columns=CODING_COLUMNS)
+    return codings
+
+
+def _find(log: Path, coding: str, codings: pd.DataFrame | None) -> pd.Series:
+    who = _log_coder(log, None)
+    current = _current(log, codings)
+    hit = current.loc[((current["coding_id"] == coding) & (current["coder"] == who)).to_numpy()]
+    if hit.empty:
+        raise DsrError(
+            f"coding {coding!r} is not a current coding of {who!r}",
+            path=log,
+            hint="take the coding_id from load_codings(...)",
+        )
+    return hit.iloc[0]
+
+
+def remove(
+    log: str | Path, coding: str, *, codings: pd.DataFrame | None = None, memo: str | None = None
+) -> dict[str, Any]:
+    """Remove a coding: append a ``remove`` event (the add stays in the log).
+
+    Parameters
+    ----------
+    log
+        The coder's log.
+    coding
+        The ``coding_id``.
+    codings
+        The current codings (default: read and fold ``log``).
+    memo
+        Why it was removed.
+
+    Returns
+    -------
+    dict
+        The event written.
+
+    Raises
+    ------
+    DsrError
+        The coding is not a current coding of this coder.
+    """
+    log = Path(log)
+    row = _find(log, coding, codings)
+    event = {
+        "event": "remove",
+        "coding_id": coding,
+        "transcript_id": row["transcript_id"],
+        "start": int(row["start"]),
+        "end": int(row["end"]),
+        "code_id": row["code_id"],
+        "memo": memo,
+    }
+    return append_events(log, [event])[0]
+
+
+def memo(
+    log: str | Path, coding: str, text: str, *, codings: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Attach a note to a coding (the latest note wins); see :func:`remove` for arguments."""
+    log = Path(log)
+    _find(log, coding, codings)
+    return append_events(log, [{"event": "memo", "coding_id": coding, "memo": str(text)}])[0]
+
+
+def check_codes(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """List codes that codings use but the codebook no longer has (the codings are kept).
+
+    Returns
+    -------
+    pandas.DataFrame
+        code_id, n_codings, coders (comma-separated), problem; empty when all is well.
+
+    Examples
+    --------
+    >>> from dsr_workbench.coding.codebook import parse_codebook
+    >>> book = parse_codebook("codes:\\n  - {id: TRUST, name: Trust}")
+    >>> codings = pd.DataFrame({"code_id": ["TRUST", "PRICE", "PRICE"], "coder": ["R1", "R1", "R2"]})
+    >>> check_codes(codings, book)[["code_id", "n_codings", "coders"]]
+      code_id  n_codings coders
+    0   PRICE          2  R1,R2
+    """
+    known = set(codebook.codes["code_id"])
+    orphan = codings.loc[~codings["code_id"].isin(known).to_numpy()]
+    table = (
+        orphan.groupby("code_id", sort=True)
+        .agg(
+            n_codings=("code_id", "size"),
+            coders=("coder", lambda s: ",".join(sorted(set(map(str, s))))),
+        )
+        .reset_index()
+    )
+    table["problem"] = [
+        f"code {c!r} is used by {n} coding{'s' * (n != 1)} but is not in the codebook"
+        for c, n in zip(table["code_id"], table["n_codings"], strict=True)
+    ]
+    return table[["code_id", "n_codings", "coders", "problem"]]

@@ -1,0 +1,434 @@
+"""Queries over codings: quotes, frequencies, code x perspective tables and tests.
+
+Input tables: ``codings`` (:data:`dsr_workbench.coding.codings.CODING_COLUMNS`, or anchored codings of
+:func:`dsr_workbench.coding.anchoring.anchor`; rows whose start is missing, i.e. lost anchors, are
+placed in no turn) and the corpus ``turns`` (transcript_id, turn, start, end, speaker,
+participant_id, organisation, perspective, kind, cycle).
+
+A coding belongs to the turns its span overlaps; :func:`with_turns` gives each coding the first
+of them (a span that starts in the speaker label before a turn belongs to that turn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dsr_workbench.coding.codebook import Codebook
+from dsr_workbench.core.errors import DsrError
+
+__all__ = [
+    "BY",
+    "QUOTE_COLUMNS",
+    "TEST_COLUMNS",
+    "code_crosstab",
+    "code_frequencies",
+    "coded_quotes",
+    "crosstab_test",
+    "with_turns",
+]
+
+TURN_FIELDS: list[str] = [
+    "turn",
+    "speaker",
+    "participant_id",
+    "organisation",
+    "perspective",
+    "kind",
+    "cycle",
+]
+"""Columns :func:`with_turns` adds to the codings."""
+
+QUOTE_COLUMNS: list[str] = [
+    "code_id",
+    "code",
+    "coding_id",
+    "coder",
+    "transcript_id",
+    "turn",
+    "speaker",
+    "participant_id",
+    "organisation",
+    "perspective",
+    "kind",
+    "cycle",
+    "start",
+    "end",
+    "prefix",
+    "quote",
+    "suffix",
+    "memo",
+]
+"""Columns of :func:`coded_quotes`."""
+
+BY: dict[str, str] = {
+    "transcript": "transcript_id",
+    "organisation": "organisation",
+    "perspective": "perspective",
+    "kind": "kind",
+    "cycle": "cycle",
+    "participant": "participant_id",
+    "coder": "coder",
+}
+"""Groupings of :func:`code_frequencies` (name -> column)."""
+
+TEST_COLUMNS: list[str] = [
+    "test",
+    "statistic",
+    "dof",
+    "p_value",
+    "n",
+    "min_expected",
+    "share_expected_ge5",
+    "assumptions_met",
+    "note",
+]
+"""Columns of :func:`crosstab_test`."""
+
+
+def _need(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DsrError(
+            f"{name} lack column(s) {', '.join(missing)}",
+            hint=f"pass the {name} table of the corpus/coding modules",
+        )
+
+
+def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
+    """``np.searchsorted`` of needles taken in (nearly) sorted ``order``: cache-friendly."""
+    out = np.empty(len(needles), dtype=np.int64)
+    out[order] = np.searchsorted(keys, needles[order], side=side)  # type: ignore[call-overload]
+    return out
+
+
+def _turn_span(codings: pd.DataFrame, turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions in ``turns`` of the first and last turn each coding overlaps (-1: none)."""
+    _need(turns, ("transcript_id", "start", "end"), "turns")
+    ids = pd.Index(pd.unique(turns["transcript_id"]))
+    t_code = ids.get_indexer(turns["transcript_id"]).astype(np.int64)
+    c_code = ids.get_indexer(codings["transcript_id"]).astype(np.int64)
+    c_start = pd.array(codings["start"], dtype="Int64")
+    c_end = pd.array(codings["end"], dtype="Int64")
+    known = (c_code >= 0) & ~c_start.isna() & ~c_end.isna()
+    cs = c_start.to_numpy(dtype=np.int64, na_value=0)
+    ce = c_end.to_numpy(dtype=np.int64, na_value=0)
+    ts = turns["start"].to_numpy(dtype=np.int64)
+    te = turns["end"].to_numpy(dtype=np.int64)
+    big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
+    order = np.lexsort((ts, t_code))
+    skey = t_code[order] * big + ts[order]
+    ekey = t_code[order] * big + te[order]
+    by_start = np.argsort(c_code * big + cs)
+    first = _search(ekey, c_code * big + cs, "right", by_start)
+    last = _search(skey, c_code * big + ce, "left", by_start) - 1
+    n = len(order)
+    ok = known & (first < n) & (last >= first) & (last >= 0)
+    ok &= t_code[order][np.minimum(first, n - 1)] == c_code if n else False
+    first = np.where(ok, order[np.minimum(first, max(n - 1, 0))] if n else -1, -1)
+    last = np.where(ok, order[np.clip(last, 0, max(n - 1, 0))] if n else -1, -1)
+    return first, last
+
+
+def with_turns(codings: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
+    """Add the coding's turn and speaker attributes (:data:`TURN_FIELDS`) to each coding.
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"transcript_id": "I01", "turn": [1, 2], "start": [5, 30],
+    ...                       "end": [22, 50], "speaker": ["Kim", "Ana"],
+    ...                       "participant_id": ["R1", "P01"], "organisation": [None, "ALPHA"],
+    ...                       "perspective": ["researcher", "client"], "kind": "interview",
+    ...                       "cycle": 1})
+    >>> codings = pd.DataFrame({"transcript_id": "I01", "start": [35, 24, 99], "end": [40, 33, 120],
+    ...                         "code_id": "TRUST"})
+    >>> with_turns(codings, turns)[["start", "turn", "speaker", "organisation"]]
+       start  turn speaker organisation
+    0     35     2     Ana        ALPHA
+    1     24     2     Ana        ALPHA
+    2     99  <NA>     NaN          NaN
+    """
+    return _attach(codings, turns, TURN_FIELDS)
+
+
+def _slim(codings: pd.DataFrame, *extra: str) -> pd.DataFrame:
+    """The columns of ``codings`` that frequencies and crosstabs read."""
+    keep = ("code_id", "transcript_id", "start", "end", "coder", *extra)
+    return codings[[c for c in dict.fromkeys(keep) if c in codings.columns]]
+
+
+def _attach(codings: pd.DataFrame, turns: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
+    """:func:`with_turns` limited to ``fields`` (and to what ``codings`` holds)."""
+    first, _ = _turn_span(codings, turns)
+    out = codings.copy()
+    hit = first >= 0
+    for col in fields:
+        if col not in turns.columns:
+            continue
+        values = turns[col].to_numpy()[np.maximum(first, 0)] if len(turns) else np.array([])
+        series = pd.Series(values if len(turns) else [None] * len(out), index=out.index)
+        if col in ("turn", "cycle"):
+            series = pd.array(series.where(hit), dtype="Int64")
+        else:
+            series = series.where(hit)
+        out[col] = series
+    return out
+
+
+def coded_quotes(
+    codings: pd.DataFrame,
+    turns: pd.DataFrame,
+    codebook: Codebook,
+    code: str,
+    *,
+    subtree: bool = True,
+) -> pd.DataFrame:
+    """The quotes coded with a code (and, by default, its sub-codes), with who said them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`QUOTE_COLUMNS` (``code`` is the code's name; ``prefix``/``suffix`` the
+        context either side), sorted by transcript, start and code.
+
+    Raises
+    ------
+    InputError
+        ``code`` is not in the codebook.
+
+    Examples
+    --------
+    >>> from dsr_workbench.coding.codebook import parse_codebook
+    >>> book = parse_codebook('''codes:
+    ...   - {id: REL, name: Relational}
+    ...   - {id: TRUST, name: Trust, parent: REL}''')
+    >>> turns = pd.DataFrame({"transcript_id": "I01", "turn": [1], "start": [5], "end": [25],
+    ...                       "speaker": "Ana", "participant_id": "P01", "organisation": "ALPHA",
+    ...                       "perspective": "client", "kind": "interview", "cycle": 1})
+    >>> codings = pd.DataFrame({"coding_id": ["c1"], "transcript_id": "I01", "start": [8],
+    ...     "end": [13], "quote": ["trust"], "prefix": ["We "], "suffix": [" them"],
+    ...     "code_id": "TRUST", "coder": "R1", "memo": None})
+    >>> coded_quotes(codings, turns, book, "REL")[["code", "speaker", "perspective", "quote"]]
+        code speaker perspective  quote
+    0  Trust     Ana      client  trust
+    """
+    if subtree:
+        codes = codebook.subtree(code)
+    else:
+        codebook.require(code)
+        codes = [code]
+    names = codebook.codes.set_index("code_id")["name"]
+    picked = codings.loc[codings["code_id"].isin(codes).to_numpy()]
+    table = with_turns(picked, turns)
+    table["code"] = table["code_id"].map(names)
+    table = table.reindex(columns=QUOTE_COLUMNS)
+    rank = table["code_id"].map({c: i for i, c in enumerate(codes)})
+    table = table.assign(_r=rank).sort_values(["transcript_id", "start", "_r"], kind="stable")
+    return table.drop(columns="_r").reset_index(drop=True)
+
+
+def _explode_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    lineage = {c: [c, *codebook.ancestors(c)] for c in codebook.codes["code_id"]}
+    known = codings.loc[codings["code_id"].isin(lineage).to_numpy()]
+    rolled = known.assign(code_id=known["code_id"].map(lineage)).explode("code_id")
+    return pd.concat([rolled, codings.loc[~codings["code_id"].isin(lineage).to_numpy()]])
+
+
+def code_frequencies(
+    codings: pd.DataFrame,
+    turns: pd.DataFrame,
+    *,
+    by: str | None = "transcript",
+    codebook: Codebook | None = None,
+    rollup: bool = False,
+) -> pd.DataFrame:
+    """How often each code was applied, overall or by transcript, organisation, perspective, ...
+
+    Parameters
+    ----------
+    codings, turns
+        See the module docstring.
+    by
+        ``None`` (overall) or one of :data:`BY` (transcript, organisation, perspective, kind,
+        cycle, participant, coder).
+    codebook
+        With ``rollup``, needed to count a coding for its code and every ancestor.
+    rollup
+        Count codings of sub-codes for their parents too (themes, dimensions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        code_id, the ``by`` column (e.g. ``transcript_id``), segments (codings), transcripts,
+        participants (distinct speakers of the coded turns); sorted by code and group.
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"transcript_id": ["I01", "I01", "I02"], "turn": [1, 2, 1],
+    ...     "start": [0, 20, 0], "end": [10, 40, 30], "participant_id": ["P01", "P02", "P03"],
+    ...     "perspective": ["client", "client", "cmo"]})
+    >>> codings = pd.DataFrame({"transcript_id": ["I01", "I01", "I02"], "start": [2, 25, 3],
+    ...                         "end": [8, 30, 9], "code_id": "TRUST", "coder": "R1"})
+    >>> code_frequencies(codings, turns, by="perspective")
+      code_id perspective  segments  transcripts  participants
+    0   TRUST      client         2            1             2
+    1   TRUST         cmo         1            1             1
+    """
+    if by is not None and by not in BY:
+        raise DsrError(f"cannot group by {by!r}", hint=f"use one of {', '.join(BY)} or None")
+    wanted = ["turn", "participant_id"] + ([BY[by]] if by is not None else [])
+    table = _attach(_slim(codings), turns, wanted)
+    if rollup:
+        if codebook is None:
+            raise DsrError("rollup=True needs the codebook", hint="pass codebook=")
+        table = _explode_ancestors(table, codebook)
+    keys = ["code_id"] + ([BY[by]] if by is not None else [])
+    if by is not None and BY[by] not in table.columns:
+        raise DsrError(f"turns lack column {BY[by]!r}", hint="pass the corpus turns table")
+    grouped = table.groupby(keys, sort=True, dropna=False)
+    out = grouped.agg(
+        segments=("code_id", "size"),
+        transcripts=("transcript_id", "nunique"),
+        participants=("participant_id", "nunique"),
+    ).reset_index()
+    return out
+
+
+def code_crosstab(
+    codings: pd.DataFrame,
+    turns: pd.DataFrame,
+    *,
+    codes: Sequence[str] | None = None,
+    perspective: str = "perspective",
+    unit: Literal["segment", "turn", "participant"] = "segment",
+) -> pd.DataFrame:
+    """Code x perspective contingency table (counts).
+
+    Parameters
+    ----------
+    codes
+        The codes (rows) to include, in this order; default every code used.
+    perspective
+        The turns column for the columns of the table (``perspective``, ``organisation``,
+        ``kind``, ``cycle``...).
+    unit
+        What is counted: codings (``segment``), distinct coded turns, or distinct participants.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``code_id``, one column per value of ``perspective``; integer counts.
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"transcript_id": "I01", "turn": [1, 2], "start": [0, 20],
+    ...     "end": [10, 40], "participant_id": ["P01", "P07"], "perspective": ["client", "cmo"]})
+    >>> codings = pd.DataFrame({"transcript_id": "I01", "start": [1, 2, 25], "end": [5, 6, 30],
+    ...                         "code_id": ["TRUST", "PRICE", "TRUST"], "coder": "R1"})
+    >>> code_crosstab(codings, turns)
+    perspective  client  cmo
+    code_id
+    PRICE             1    0
+    TRUST             1    1
+    """
+    table = _attach(_slim(codings, perspective), turns, ["turn", "participant_id", perspective])
+    if perspective not in table.columns:
+        raise DsrError(f"turns lack column {perspective!r}", hint="pass the corpus turns table")
+    table = table.loc[table[perspective].notna().to_numpy()]
+    if unit == "turn":
+        table = table.drop_duplicates(["code_id", "transcript_id", "turn"])
+    elif unit == "participant":
+        table = table.drop_duplicates(["code_id", "participant_id"])
+    elif unit != "segment":
+        raise DsrError(f"unit {unit!r} is not segment, turn or participant")
+    cross = pd.crosstab(table["code_id"], table[perspective])
+    if codes is not None:
+        cross = cross.reindex(index=list(codes), fill_value=0)
+    return cross.astype("int64")
+
+
+def crosstab_test(
+    table: pd.DataFrame | np.ndarray, *, n_resamples: int = 9999, seed: int = 0
+) -> pd.DataFrame:
+    """Test a contingency table for independence, choosing the test its counts allow.
+
+    Rows and columns with no counts are dropped first. Cochran's (1954) rule decides: if no
+    expected count is below 1 and at least 80 % are 5 or more, Pearson's chi-square
+    (``scipy.stats.chi2_contingency``, with Yates' correction for 2 x 2) is reported.
+    Otherwise a 2 x 2 table gets Fisher's exact test (``scipy.stats.fisher_exact``) and a larger
+    one the Fisher-Freeman-Halton exact test estimated by Monte Carlo (``fisher_exact`` with
+    ``MonteCarloMethod``, ``n_resamples`` tables, seeded), and ``note`` says why. Codings of one
+    participant are not independent observations: read the p-value as descriptive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, columns :data:`TEST_COLUMNS`: test, statistic (chi-square, or the odds ratio
+        for Fisher 2 x 2, or the table's probability for Monte Carlo), dof, p_value, n,
+        min_expected, share_expected_ge5, assumptions_met (Cochran's rule), note.
+
+    Examples
+    --------
+    Fisher's (1935) tea-tasting experiment (Agresti 2007, Table 2.8):
+
+    >>> crosstab_test(np.array([[3, 1], [1, 3]]))[["test", "p_value", "assumptions_met"]]
+               test  p_value  assumptions_met
+    0  Fisher exact   0.4857            False
+    """
+    cross = np.asarray(table, dtype=np.int64)
+    if cross.ndim != 2 or (cross < 0).any():
+        raise DsrError("a contingency table is a 2-D table of non-negative counts")
+    cross = cross[cross.sum(axis=1) > 0][:, cross.sum(axis=0) > 0]
+    n = int(cross.sum())
+    if cross.shape[0] < 2 or cross.shape[1] < 2:
+        return pd.DataFrame(
+            [
+                [
+                    "none",
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    n,
+                    np.nan,
+                    np.nan,
+                    False,
+                    "needs at least two rows and two columns with counts",
+                ]
+            ],
+            columns=TEST_COLUMNS,
+        )
+    expected = stats.contingency.expected_freq(cross)
+    share = float((expected >= 5).mean())
+    low = float(expected.min())
+    met = low >= 1 and share >= 0.8
+    if met:
+        res = stats.chi2_contingency(cross)
+        name = "chi-square (Yates)" if cross.shape == (2, 2) else "chi-square"
+        row = [name, float(res.statistic), int(res.dof), float(res.pvalue)]
+        note = "Cochran's rule holds (no expected count < 1, >= 80 % of them >= 5)"
+    elif cross.shape == (2, 2):
+        res = stats.fisher_exact(cross)
+        row = ["Fisher exact", float(res.statistic), np.nan, float(res.pvalue)]
+        note = (
+            f"chi-square not used: {1 - share:.0%} of expected counts < 5 "
+            f"(min {low:.2f}); Fisher's exact test instead"
+        )
+    else:
+        method = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
+        res = stats.fisher_exact(cross, method=method)
+        row = [
+            "Fisher-Freeman-Halton (Monte Carlo)",
+            float(res.statistic),
+            np.nan,
+            float(res.pvalue),
+        ]
+        note = (
+            f"chi-square not used: {1 - share:.0%} of expected counts < 5 "
+            f"(min {low:.2f}); exact test estimated from {n_resamples} random tables"
+        )
+    row[3] = round(float(row[3]), 4)  # type: ignore[arg-type]
+    return pd.DataFrame([[*row, n, low, share, met, note]], columns=TEST_COLUMNS)

@@ -1,0 +1,436 @@
+"""Pseudonymisation: replace real names with the study's pseudonyms, and find leaks.
+
+Real names live only in a **key file** outside the repository (``study.key_file``, by default
+under ``~/.config/dsr-workbench/keys/``; ``keys/`` inside a study is git-ignored as a
+fallback). The key is YAML, a list of entries::
+
+    - real: Johanna Berger          # the real name (person, company or site)
+      pseudonym: Hannah             # what the transcripts say instead
+      kind: person                  # person | organisation | site | other (optional)
+      variants: [Johanna, J. Berger] # other spellings of the same real name (optional)
+
+or, for short keys, a mapping ``{real name: pseudonym}``.
+
+Matching is whole-word, case-insensitive and accent-insensitive ("Tomas" finds "Tomás"),
+longest term first. Originals are never edited: :func:`pseudonymise_file` writes a copy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dsr_workbench.core.atomic import atomic_write_bytes
+from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.yamlio import load_yaml
+from dsr_workbench.corpus.formats import decode
+
+__all__ = [
+    "KeyTerm",
+    "LEAK_COLUMNS",
+    "PseudonymKey",
+    "check_leaks",
+    "fold",
+    "load_key",
+    "pseudonymise_file",
+    "pseudonymise_text",
+]
+
+LEAK_COLUMNS: list[str] = ["file", "line", "column", "pseudonym", "kind"]
+"""Columns of :func:`check_leaks`. The real term itself is never reported."""
+
+_KINDS = ("person", "organisation", "site", "other")
+_TEXT_SUFFIXES = {
+    ".txt",
+    ".md",
+    ".markdown",
+    ".vtt",
+    ".srt",
+    ".csv",
+    ".tsv",
+    ".json",
+    ".jsonl",
+    ".yaml",
+    ".yml",
+    ".html",
+    ".htm",
+    ".xml",
+    ".qde",
+    ".qdc",
+    ".tex",
+    ".ipynb",
+    ".py",
+    ".svg",
+    ".rst",
+}
+_ZIP_SUFFIXES = {".docx", ".pptx", ".xlsx", ".qdpx", ".zip"}
+_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".ipynb_checkpoints"}
+
+
+# letters that carry no combining mark but are "accented" to a reader
+_TRANSLITERATE = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "ħ": "h",
+        "Ħ": "h",
+        "ı": "i",
+        "ŧ": "t",
+        "Ŧ": "t",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-fold ``text`` one character at a time, keeping its length.
+
+    Each character maps to exactly one character, so offsets into the folded text are
+    offsets into the original.
+
+    Examples
+    --------
+    >>> fold("Tomás ÖZ Søren"), len(fold("Straße")) == len("Straße")
+    ('tomas oz soren', True)
+    """
+    out = []
+    for char in text.translate(_TRANSLITERATE):
+        base = unicodedata.normalize("NFKD", char)
+        base = "".join(c for c in base if not unicodedata.combining(c)) or char
+        low = base.lower()
+        out.append(low if len(low) == 1 else (base if len(base) == 1 else char))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """One real name (or a variant of it) and its pseudonym."""
+
+    real: str
+    pseudonym: str
+    kind: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    """A validated key: terms sorted longest first, and one matcher over all of them."""
+
+    path: Path | None
+    terms: tuple[KeyTerm, ...]
+
+    def pattern(self) -> re.Pattern[str]:
+        """Return one regex over the folded text matching any term as a whole word."""
+        alternatives = "|".join(re.escape(fold(t.real)) for t in self.terms)
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+    def lookup(self) -> dict[str, KeyTerm]:
+        """Return ``{folded real term: KeyTerm}``."""
+        return {fold(t.real): t for t in self.terms}
+
+
+def load_key(path: str | Path) -> PseudonymKey:
+    """Read and validate a pseudonymisation key file.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or invalid, or one real name (compared case- and
+        accent-insensitively) is mapped to two different pseudonyms.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "key.yaml"
+    >>> _ = f.write_text("- {real: Johanna Berger, pseudonym: Hannah, variants: [Johanna]}\\n")
+    >>> [(t.real, t.pseudonym) for t in load_key(f).terms]
+    [('Johanna Berger', 'Hannah'), ('Johanna', 'Hannah')]
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise InputError(
+            "pseudonymisation key file not found",
+            path=path,
+            hint="pass --key PATH or set study.key_file / DSR_KEY_FILE",
+        )
+    doc = load_yaml(path)
+    data = doc.data
+    if isinstance(data, dict):
+        data = [{"real": k, "pseudonym": v} for k, v in data.items()]
+        entry_key = None
+    else:
+        entry_key = True
+    if not isinstance(data, list) or not data:
+        raise InputError(
+            "the key must be a non-empty list of {real, pseudonym} entries",
+            path=path,
+            hint="see the format in `dsr pseudonymise --help`",
+        )
+    terms: list[KeyTerm] = []
+    seen: dict[str, KeyTerm] = {}
+    for i, entry in enumerate(data):
+        where = f"[{i}]" if entry_key else str(entry.get("real"))
+        line = doc.line(where) if entry_key else doc.line(str(entry.get("real")))
+        if not isinstance(entry, dict) or not entry.get("real") or not entry.get("pseudonym"):
+            raise InputError(
+                "each entry needs 'real' and 'pseudonym'",
+                path=path,
+                line=line,
+                hint="write '- {real: Full Name, pseudonym: Alias}'",
+            )
+        kind = str(entry.get("kind", "person"))
+        if kind not in _KINDS:
+            raise InputError(
+                f"unknown kind '{kind}'",
+                path=path,
+                line=line,
+                hint="use one of " + ", ".join(_KINDS),
+            )
+        variants = entry.get("variants") or []
+        if isinstance(variants, str):
+            variants = [variants]
+        for real in [entry["real"], *variants]:
+            term = KeyTerm(str(real).strip(), str(entry["pseudonym"]).strip(), kind, line)
+            folded = fold(term.real)
+            if folded in seen and seen[folded].pseudonym != term.pseudonym:
+                raise InputError(
+                    f"the real name on this line is mapped to two pseudonyms "
+                    f"('{seen[folded].pseudonym}' at line {seen[folded].line} and "
+                    f"'{term.pseudonym}')",
+                    path=path,
+                    line=line,
+                    hint="map each real name to exactly one pseudonym",
+                )
+            if folded not in seen:
+                seen[folded] = term
+                terms.append(term)
+    terms.sort(key=lambda t: -len(t.real))
+    return PseudonymKey(path=path, terms=tuple(terms))
+
+
+def pseudonymise_text(text: str, key: PseudonymKey) -> tuple[str, int]:
+    """Replace every key term in ``text`` by its pseudonym.
+
+    Returns
+    -------
+    text, count
+        The new text and the number of replacements.
+
+    Examples
+    --------
+    >>> key = PseudonymKey(None, (KeyTerm("Johanna Berger", "Hannah", "person", None),
+    ...                           KeyTerm("Acme", "Alpha Pharma", "organisation", None)))
+    >>> pseudonymise_text("JOHANNA BERGER joined ACME; Acmes are not Acme.", key)
+    ('Hannah joined Alpha Pharma; Acmes are not Alpha Pharma.', 3)
+    """
+    if not key.terms:
+        return text, 0
+    lookup = key.lookup()
+    pieces: list[str] = []
+    last = 0
+    count = 0
+    folded = fold(text)
+    for found in key.pattern().finditer(folded):
+        pieces.append(text[last : found.start()])
+        pieces.append(lookup[found.group(0)].pseudonym)
+        last = found.end()
+        count += 1
+    pieces.append(text[last:])
+    return "".join(pieces), count
+
+
+def _pseudonymise_docx(data: bytes, key: PseudonymKey) -> tuple[bytes, int]:
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    count = 0
+    paragraphs = list(document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                paragraphs.extend(cell.paragraphs)
+    for para in paragraphs:
+        new, n = pseudonymise_text(para.text, key)
+        if not n:
+            continue
+        count += n
+        runs = para.runs
+        if not runs:
+            para.text = new
+            continue
+        per_run = [pseudonymise_text(run.text, key) for run in runs]
+        if "".join(text for text, _ in per_run) == new:  # every name sits inside one run
+            for run, (text, _) in zip(runs, per_run, strict=True):
+                run.text = text
+        else:  # a name split across runs: the paragraph keeps its first run's formatting
+            runs[0].text = new
+            for run in runs[1:]:
+                run.text = ""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue(), count
+
+
+def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> int:
+    """Write a pseudonymised copy of ``src`` to ``dst``; the original is never touched.
+
+    Text files (any encoding-free UTF-8 format: txt, md, vtt, srt) and .docx are supported.
+
+    Returns
+    -------
+    int
+        The number of replacements.
+
+    Raises
+    ------
+    InputError
+        If ``dst`` is ``src`` (the original must not be overwritten) or the format is
+        not supported.
+    """
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise InputError("file not found", path=src, hint="check the path")
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise InputError(
+            "the output would overwrite the original",
+            path=src,
+            hint="write the pseudonymised copy to another folder (--out)",
+        )
+    suffix = src.suffix.lower()
+    if suffix == ".docx":
+        data, count = _pseudonymise_docx(src.read_bytes(), key)
+    elif suffix in _TEXT_SUFFIXES:
+        text, count = pseudonymise_text(decode(src.read_bytes(), src), key)
+        data = text.encode("utf-8")
+    else:
+        raise InputError(
+            f"cannot pseudonymise '{suffix}' files",
+            path=src,
+            hint="convert it to .txt, .md, .vtt, .srt or .docx",
+        )
+    atomic_write_bytes(dst, data)
+    return count
+
+
+def _texts(path: Path) -> Iterable[tuple[str, str]]:
+    """Yield (display name, text) for a file, or for each text member of a zip container."""
+    suffix = path.suffix.lower()
+    if suffix in _ZIP_SUFFIXES:
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise InputError(
+                "not a readable zip container", path=path, hint="check that the file is not damaged"
+            ) from None
+        with archive:
+            for info in archive.infolist():
+                name = info.filename
+                if name.endswith("/") or Path(name).suffix.lower() not in (
+                    _TEXT_SUFFIXES | {".rels"}
+                ):
+                    continue
+                raw = archive.read(info)
+                text = raw.decode("utf-8", errors="replace")
+                if name.endswith((".xml", ".qde", ".qdc")):
+                    text = _xml_text(text)
+                yield f"{path}!{name}", text
+        return
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    if suffix == ".ipynb":
+        try:
+            nb = json.loads(text)
+            text = "\n".join(
+                "".join(c.get("source", ""))
+                + "\n"
+                + json.dumps(c.get("outputs", []), ensure_ascii=False)
+                for c in nb.get("cells", [])
+            )
+        except ValueError:
+            pass
+    yield str(path), text
+
+
+_BLOCK_END = re.compile(
+    r"</(?:w:p|a:p|w:tc|p|li|tr|PlainTextContent|Description)>|<w:br/>|<br\s*/?>"
+)
+_TAG_ANY = re.compile(r"<[^>]+>")
+
+
+def _xml_text(xml: str) -> str:
+    """Text of an XML member: block ends become new lines, other tags vanish.
+
+    Word splits words over runs (``<w:r>``), so tags inside a paragraph must join, not
+    separate, the pieces.
+
+    Examples
+    --------
+    >>> _xml_text("<w:p><w:r><w:t>Linden</w:t></w:r><w:r><w:t>hof</w:t></w:r></w:p><w:p>x</w:p>")
+    'Lindenhof\\nx\\n'
+    """
+    import html as _html
+
+    return _html.unescape(_TAG_ANY.sub("", _BLOCK_END.sub("\n", xml)))
+
+
+def _files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if (
+                    child.is_file()
+                    and not (_SKIP_DIRS & set(child.parts))
+                    and (child.suffix.lower() in _TEXT_SUFFIXES | _ZIP_SUFFIXES)
+                ):
+                    yield child
+        elif p.is_file():
+            yield p
+        else:
+            raise InputError("no such file or folder", path=p, hint="check the path")
+
+
+def check_leaks(paths: Iterable[str | Path], key: PseudonymKey) -> pd.DataFrame:
+    """Scan files and folders for any key term (real name); return one row per hit.
+
+    Folders are searched recursively (``.git`` and ``.venv`` skipped); zip containers
+    (.docx, .qdpx, ...) are searched member by member. Matching is whole-word, case- and
+    accent-insensitive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`LEAK_COLUMNS`; empty when nothing leaks. The real term is not
+        reported, only the pseudonym it belongs to, so the report can be shared.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.txt").write_text("ok\\nBy berger.\\n")
+    >>> key = PseudonymKey(None, (KeyTerm("Berger", "Hannah", "person", None),))
+    >>> check_leaks([d], key)[["line", "column", "pseudonym"]].to_dict("records")
+    [{'line': 2, 'column': 4, 'pseudonym': 'Hannah'}]
+    """
+    pattern = key.pattern()
+    lookup = key.lookup()
+    rows = []
+    for file in _files(paths):
+        for name, text in _texts(file):
+            folded = fold(unicodedata.normalize("NFC", text))
+            for found in pattern.finditer(folded):
+                line = folded.count("\n", 0, found.start()) + 1
+                column = found.start() - (folded.rfind("\n", 0, found.start()) + 1) + 1
+                term = lookup[found.group(0)]
+                rows.append((name, line, column, term.pseudonym, term.kind))
+    return pd.DataFrame(rows, columns=LEAK_COLUMNS)

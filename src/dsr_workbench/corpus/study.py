@@ -1,0 +1,473 @@
+"""``study.yaml``: organisations, participants, researchers, design cycles and transcripts.
+
+A study is one folder with a ``study.yaml`` at its root. :func:`load_study` reads and validates
+it; every error names the file, the line, the key and the fix. The result is a
+:class:`Study` whose tables are tidy DataFrames with fixed columns:
+
+``organisations``
+    organisation, pseudonym, perspective (client | cmo | both), description
+``participants``
+    participant_id, pseudonym, organisation, role, perspective (client | cmo | researcher),
+    aliases (tuple of extra speaker labels). Researchers are participants whose perspective
+    is ``researcher`` and whose organisation is missing.
+``cycles``
+    cycle (int), focus, start, end (``datetime.date``)
+``transcripts``
+    transcript_id, path (absolute), file (as written), kind (interview | focus_group), date,
+    cycle
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dsr_workbench.core.errors import StudyError
+from dsr_workbench.core.yamlio import YamlDoc, load_yaml
+
+__all__ = [
+    "KINDS",
+    "PERSPECTIVES",
+    "Study",
+    "find_study",
+    "load_study",
+]
+
+PERSPECTIVES: tuple[str, ...] = ("client", "cmo", "both")
+"""Perspectives an organisation may take."""
+
+KINDS: tuple[str, ...] = ("interview", "focus_group")
+"""Kinds of transcript."""
+
+# key -> (required, type description); order is the order of the documented file.
+_TOP: dict[str, bool] = {
+    "study": True,
+    "paths": False,
+    "organisations": True,
+    "participants": True,
+    "researchers": False,
+    "cycles": True,
+    "transcripts": True,
+    "artifacts": False,
+    "evaluation": False,
+}
+_SECTIONS: dict[str, dict[str, bool]] = {
+    "study": {
+        "id": True,
+        "title": True,
+        "synthetic": False,
+        "key_file": False,
+        "description": False,
+    },
+    "paths": {"interviews": False, "data": False, "reports": False, "notebooks": False},
+    "organisations": {"id": True, "pseudonym": True, "perspective": True, "description": False},
+    "participants": {
+        "id": True,
+        "pseudonym": True,
+        "organisation": True,
+        "role": True,
+        "perspective": False,
+        "aliases": False,
+    },
+    "researchers": {"id": True, "pseudonym": True, "role": False, "aliases": False},
+    "cycles": {"id": True, "focus": True, "start": True, "end": True, "artifacts": False},
+    "transcripts": {"id": True, "file": True, "kind": True, "date": True, "cycle": True},
+}
+_DEFAULT_PATHS = {
+    "interviews": "interviews",
+    "data": "data",
+    "reports": "reports",
+    "notebooks": "notebooks",
+}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study. Build it with :func:`load_study`.
+
+    Attributes
+    ----------
+    path
+        The ``study.yaml`` file (absolute).
+    id, title
+        From the ``study`` section.
+    organisations, participants, cycles, transcripts
+        Tidy tables; columns are listed in the module docstring.
+    paths
+        Absolute folders: ``interviews``, ``data``, ``reports``, ``notebooks``.
+    key_file
+        Where the pseudonymisation key is expected (may not exist).
+    raw
+        The parsed YAML (for sections other modules own, e.g. ``artifacts``).
+    """
+
+    path: Path
+    id: str
+    title: str
+    organisations: pd.DataFrame
+    participants: pd.DataFrame
+    cycles: pd.DataFrame
+    transcripts: pd.DataFrame
+    paths: dict[str, Path]
+    key_file: Path | None
+    raw: dict[str, Any] = field(repr=False)
+    synthetic: bool = False
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def root(self) -> Path:
+        """The study folder (where ``study.yaml`` lives)."""
+        return self.path.parent
+
+    @property
+    def data_dir(self) -> Path:
+        """The ``data/`` folder (codebook, codings, surveys, evaluations)."""
+        return self.paths["data"]
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where builds write their artifacts."""
+        return self.paths["reports"]
+
+    def speaker_map(self) -> dict[str, str]:
+        """Return ``{folded speaker label: participant_id}`` for every label a transcript may use.
+
+        Labels are a participant's pseudonym, id and aliases, compared case- and
+        accent-insensitively (see :func:`fold_label`).
+        """
+        out: dict[str, str] = {}
+        for row in self.participants.itertuples(index=False):
+            for label in (row.pseudonym, row.participant_id, *row.aliases):
+                out[fold_label(label)] = row.participant_id
+        return out
+
+
+def fold_label(label: str) -> str:
+    """Fold a speaker label for matching: NFKD without accents, case-folded, spaces squeezed.
+
+    Examples
+    --------
+    >>> fold_label("  Tomás ") == fold_label("TOMAS")
+    True
+    """
+    decomposed = unicodedata.normalize("NFKD", label)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def find_study(start: str | Path = ".") -> Path:
+    """Return the ``study.yaml`` in ``start`` or the nearest parent folder that has one.
+
+    Raises
+    ------
+    StudyError
+        If no folder from ``start`` up to the root holds a ``study.yaml``.
+    """
+    here = Path(start).resolve()
+    if here.is_file():
+        return here
+    for folder in (here, *here.parents):
+        candidate = folder / "study.yaml"
+        if candidate.is_file():
+            return candidate
+    raise StudyError(
+        f"no study.yaml in {here} or any parent folder",
+        hint="run from the study folder or pass --study PATH",
+    )
+
+
+class _Checker:
+    """Collects the context for precise error messages while validating one file."""
+
+    def __init__(self, doc: YamlDoc) -> None:
+        self.doc = doc
+
+    def fail(self, key: str, message: str, hint: str) -> StudyError:
+        return StudyError(message, path=self.doc.path, line=self.doc.line(key), key=key, hint=hint)
+
+    def keys(self, mapping: Any, allowed: dict[str, bool], where: str) -> None:
+        if not isinstance(mapping, dict):
+            raise self.fail(
+                where,
+                "must be a mapping of keys to values",
+                f"write '{where}' as 'key: value' lines",
+            )
+        for key in mapping:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), list(allowed), n=1)
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else "allowed keys are " + ", ".join(allowed)
+                )
+                raise self.fail(_key(where, key), f"unknown key '{key}'", hint)
+        for key, required in allowed.items():
+            if required and mapping.get(key) in (None, ""):
+                raise self.fail(
+                    where, f"missing key '{key}'", f"add '{key}:' to {where or 'the file'}"
+                )
+
+    def entries(self, data: dict[str, Any], section: str) -> list[dict[str, Any]]:
+        items = data.get(section) or []
+        if not isinstance(items, list):
+            raise self.fail(section, "must be a list of entries", "write each entry as '- id: ...'")
+        for i, item in enumerate(items):
+            self.keys(item, _SECTIONS[section], f"{section}[{i}]")
+        return items
+
+    def unique(self, items: list[dict[str, Any]], section: str) -> None:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            ident = str(item["id"])
+            if ident in seen:
+                raise self.fail(
+                    f"{section}[{i}].id",
+                    f"duplicate {section} id '{ident}' (also {section}[{seen[ident]}])",
+                    "give every entry its own id",
+                )
+            seen[ident] = i
+
+    def choice(self, value: Any, options: tuple[str, ...], key: str) -> str:
+        if value not in options:
+            raise self.fail(
+                key,
+                f"'{value}' is not one of {', '.join(options)}",
+                f"use one of {', '.join(options)}",
+            )
+        return str(value)
+
+    def date(self, value: Any, key: str) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(key, f"'{value}' is not a date", "write dates as YYYY-MM-DD") from None
+
+
+def _key(where: str, key: object) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> Study:
+    """Read and validate a ``study.yaml``.
+
+    Parameters
+    ----------
+    path
+        The ``study.yaml`` file, or a folder holding one (parents are searched too).
+    check_files
+        Also check that every transcript file exists.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyError
+        With the file, line and key of the first problem and the fix: unknown or misspelled
+        keys, missing keys, duplicate ids, unknown organisations or cycles, bad perspectives,
+        kinds or dates, missing transcript files.
+
+    Examples
+    --------
+    >>> study = load_study(EXAMPLE_STUDY)
+    >>> study.id, len(study.organisations), len(study.transcripts)
+    ('cmr-example', 5, 19)
+    >>> sorted(study.organisations.perspective.unique())
+    ['both', 'client', 'cmo']
+    """
+    path = Path(path)
+    if path.is_dir() or not path.exists():
+        path = find_study(path if path.is_dir() else path.parent)
+    path = path.resolve()
+    doc = load_yaml(path)
+    data = doc.data
+    check = _Checker(doc)
+    check.keys(data, _TOP, "")
+
+    meta = data["study"]
+    check.keys(meta, _SECTIONS["study"], "study")
+    paths_raw = data.get("paths") or {}
+    check.keys(paths_raw, _SECTIONS["paths"], "paths")
+    paths = {
+        name: (path.parent / str(paths_raw.get(name, default))).resolve()
+        for name, default in _DEFAULT_PATHS.items()
+    }
+
+    orgs = check.entries(data, "organisations")
+    check.unique(orgs, "organisations")
+    org_rows = []
+    for i, entry in enumerate(orgs):
+        org_rows.append(
+            {
+                "organisation": str(entry["id"]),
+                "pseudonym": str(entry["pseudonym"]),
+                "perspective": check.choice(
+                    entry["perspective"], PERSPECTIVES, f"organisations[{i}].perspective"
+                ),
+                "description": str(entry.get("description") or ""),
+            }
+        )
+    org_persp = {row["organisation"]: row["perspective"] for row in org_rows}
+
+    people = check.entries(data, "participants")
+    researchers = check.entries(data, "researchers")
+    everyone = [*people, *researchers]
+    check.unique(everyone, "participants")
+    part_rows = []
+    labels: dict[str, str] = {}
+    for i, person in enumerate(people):
+        where = f"participants[{i}]"
+        org = str(person["organisation"])
+        if org not in org_persp:
+            raise check.fail(
+                f"{where}.organisation",
+                f"unknown organisation '{org}'",
+                "use an id from 'organisations' (" + ", ".join(org_persp) + ")",
+            )
+        own = person.get("perspective")
+        if own is None:
+            perspective = org_persp[org]
+        else:
+            perspective = check.choice(own, PERSPECTIVES, f"{where}.perspective")
+        part_rows.append(_person(person, org, perspective, check, where))
+    for i, person in enumerate(researchers):
+        part_rows.append(_person(person, None, "researcher", check, f"researchers[{i}]"))
+    for row in part_rows:
+        for label in (row["pseudonym"], row["participant_id"], *row["aliases"]):
+            folded = fold_label(label)
+            if folded in labels and labels[folded] != row["participant_id"]:
+                raise check.fail(
+                    "participants",
+                    f"speaker label '{label}' belongs to both "
+                    f"{labels[folded]} and {row['participant_id']}",
+                    "make pseudonyms and aliases unique",
+                )
+            labels[folded] = row["participant_id"]
+
+    cycles = check.entries(data, "cycles")
+    check.unique(cycles, "cycles")
+    cycle_rows: list[dict[str, Any]] = []
+    for i, cyc in enumerate(cycles):
+        where = f"cycles[{i}]"
+        if not isinstance(cyc["id"], int) or isinstance(cyc["id"], bool):
+            raise check.fail(
+                f"{where}.id",
+                f"cycle id '{cyc['id']}' is not a whole number",
+                "number design cycles 1, 2, 3, ...",
+            )
+        start = check.date(cyc["start"], f"{where}.start")
+        end = check.date(cyc["end"], f"{where}.end")
+        if end < start:
+            raise check.fail(
+                f"{where}.end",
+                f"cycle {cyc['id']} ends ({end}) before it starts ({start})",
+                "swap or correct the dates",
+            )
+        cycle_rows.append(
+            {"cycle": int(cyc["id"]), "focus": str(cyc["focus"]), "start": start, "end": end}
+        )
+    cycle_ids: set[int] = {int(row["cycle"]) for row in cycle_rows}
+
+    transcripts = check.entries(data, "transcripts")
+    check.unique(transcripts, "transcripts")
+    tr_rows = []
+    for i, tr in enumerate(transcripts):
+        where = f"transcripts[{i}]"
+        file = str(tr["file"])
+        full = (path.parent / file).resolve()
+        if check_files and not full.is_file():
+            raise check.fail(
+                f"{where}.file",
+                f"transcript file '{file}' does not exist",
+                "fix the path (relative to study.yaml) or add the file",
+            )
+        if tr["cycle"] not in cycle_ids:
+            raise check.fail(
+                f"{where}.cycle",
+                f"unknown cycle '{tr['cycle']}'",
+                "use an id from 'cycles' (" + ", ".join(map(str, sorted(cycle_ids))) + ")",
+            )
+        tr_rows.append(
+            {
+                "transcript_id": str(tr["id"]),
+                "path": full,
+                "file": file,
+                "kind": check.choice(tr["kind"], KINDS, f"{where}.kind"),
+                "date": check.date(tr["date"], f"{where}.date"),
+                "cycle": int(tr["cycle"]),
+            }
+        )
+
+    key_file = meta.get("key_file")
+    env_key = os.environ.get("DSR_KEY_FILE")
+    if env_key:
+        key_path: Path | None = Path(env_key).expanduser()
+    elif key_file:
+        key_path = Path(str(key_file)).expanduser()
+        if not key_path.is_absolute():
+            key_path = path.parent / key_path
+    else:
+        key_path = None
+
+    return Study(
+        path=path,
+        id=str(meta["id"]),
+        title=str(meta["title"]),
+        synthetic=bool(meta.get("synthetic", False)),
+        organisations=pd.DataFrame(
+            org_rows, columns=["organisation", "pseudonym", "perspective", "description"]
+        ),
+        participants=pd.DataFrame(
+            part_rows,
+            columns=[
+                "participant_id",
+                "pseudonym",
+                "organisation",
+                "role",
+                "perspective",
+                "aliases",
+            ],
+        ),
+        cycles=pd.DataFrame(cycle_rows, columns=["cycle", "focus", "start", "end"]),
+        transcripts=pd.DataFrame(
+            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle"]
+        ),
+        paths=paths,
+        key_file=key_path,
+        raw=data,
+        lines=doc.lines,
+    )
+
+
+def _person(
+    person: dict[str, Any], org: str | None, perspective: str, check: _Checker, where: str
+) -> dict[str, Any]:
+    aliases = person.get("aliases") or []
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise check.fail(
+            f"{where}.aliases",
+            "aliases must be a list of speaker labels",
+            "write aliases: [Label1, Label2]",
+        )
+    return {
+        "participant_id": str(person["id"]),
+        "pseudonym": str(person["pseudonym"]),
+        "organisation": org,
+        "role": str(person.get("role") or ""),
+        "perspective": perspective,
+        "aliases": tuple(aliases),
+    }
