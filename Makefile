@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@set -o pipefail; $(BIN)/python -m pip install $(PIP_QUIET) -e '.[test,dev]' 2>&1 | { grep -v -e 'is ignored' -e 'BuildBackendWarning' || true; }
 	@touch $(STAMP)
 
-.PHONY: help install reports test test-fast lint format lab bench bench-build-full clean-reports
+.PHONY: help install reports test test-fast lint format lab bench bench-build-full reliability clean-reports
 
 ## Show this help (the default goal)
 help:
@@ -28,7 +28,7 @@ help:
 ## Create .venv and install the package with test and dev extras (only when needed)
 install: $(STAMP)
 
-## Build every cycle's artifacts and the study report of the example study into reports/
+## Build every cycle's reports and the study report of the example study into reports/
 reports: $(STAMP)
 	@$(BIN)/dsr build --jobs $(JOBS)
 	@echo "Open reports/index.html (the study report: reports/study-report.html)"
@@ -41,16 +41,22 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	@$(BIN)/python -m pytest -m "not slow and not browser" --ignore=notebooks
 
-## Lint (ruff check + format check) and type-check src/ (mypy)
+## Lint (ruff check + format check), type-check src/ (mypy) and check the layers (import-linter)
 lint: $(STAMP)
 	@$(BIN)/ruff check src tests benchmarks
 	@$(BIN)/ruff format --check src tests benchmarks
 	@$(BIN)/mypy src
+	@cd src && ../$(BIN)/lint-imports --config ../pyproject.toml --no-cache
 
 ## Format the code with ruff
 format: $(STAMP)
 	@$(BIN)/ruff format src tests benchmarks
 	@$(BIN)/ruff check --fix src tests benchmarks
+
+## Run the fault-and-abuse suite (tests/faults) and write docs/reliability.md from its results
+reliability: $(STAMP)
+	@$(BIN)/python -m pytest tests/faults -q --reliability-report docs/reliability.md
+	@echo "Wrote docs/reliability.md"
 
 ## Start JupyterLab on the example study
 lab: $(STAMP)

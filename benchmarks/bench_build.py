@@ -35,15 +35,15 @@ CHANGED = "interviews/I01_hannah.txt"  # a transcript: read by the corpus overvi
 # Five runs of every row of the whole example build (20 notebooks and growing) would not fit
 # the 15-minute budget of `make bench`, so the benchmark builds four notebooks of one design
 # cycle, two of them presented as slides; a fixed list keeps the size steady as the example
-# study gains artifacts.
+# study gains reports.
 SELECTION_CYCLE = 3
-SELECTION_ARTIFACTS = (
+SELECTION_REPORTS = (
     "corpus-overview",
     "evaluation-record",
     "partner-differentiation",
     "relationship-gap",
 )
-QUICK_SELECTION = (["--cycle", "1", "--artifact", "corpus-overview"], [1], ["corpus-overview"])
+QUICK_SELECTION = (["--cycle", "1", "--report", "corpus-overview"], [1], ["corpus-overview"])
 
 _NOOP = """
 import json, sys, time
@@ -55,7 +55,7 @@ times, ran = [], 0
 for _ in range(int(sys.argv[2])):
     start = time.perf_counter()
     result = build(load_study(sys.argv[1]), jobs=2, progress=False, cycles=json.loads(sys.argv[3]),
-                   artifacts=json.loads(sys.argv[4]))
+                   reports=json.loads(sys.argv[4]))
     times.append(time.perf_counter() - start)
     ran += int((result["status"] != "skipped").sum())
 print(json.dumps({"imports": t1 - t0, "times": times, "ran": ran}))
@@ -127,19 +127,19 @@ def run(ctx: Context) -> Section:
     everything = plan(load_study(study_dir))
     select: list[str]
     cycles: list[int] | None
-    artifacts: list[str] | None
+    reports: list[str] | None
     if ctx.quick:
-        select, cycles, artifacts = QUICK_SELECTION
+        select, cycles, reports = QUICK_SELECTION
     elif full:
-        select, cycles, artifacts = [], None, None
+        select, cycles, reports = [], None, None
     else:
-        known = {job.artifact for job in everything if job.cycle == SELECTION_CYCLE}
-        names = [a for a in SELECTION_ARTIFACTS if a in known] or sorted(known)[:4]
-        cycles, artifacts = [SELECTION_CYCLE], names
+        known = {job.report for job in everything if job.cycle == SELECTION_CYCLE}
+        names = [a for a in SELECTION_REPORTS if a in known] or sorted(known)[:4]
+        cycles, reports = [SELECTION_CYCLE], names
         select = ["--cycle", str(SELECTION_CYCLE)]
         for name in names:
-            select += ["--artifact", name]
-    jobs = plan(load_study(study_dir), cycles=cycles, artifacts=artifacts)
+            select += ["--report", name]
+    jobs = plan(load_study(study_dir), cycles=cycles, reports=reports)
     n = len(jobs)
     readers = sum(CHANGED in job.inputs for job in jobs)
     reports = study_dir / "reports"
@@ -150,19 +150,19 @@ def run(ctx: Context) -> Section:
     if full:
         scope = (
             f"every job of the example study, `dsr build` with no selection: all {n} jobs "
-            f"({n_cycles} design cycles × their artifacts: "
-            f"{', '.join(sorted({j.artifact for j in jobs}))})"
+            f"({n_cycles} design cycles × their reports: "
+            f"{', '.join(sorted({j.report for j in jobs}))})"
         )
         size = (
             "This is the build the issue names, run by `make bench-build-full` rather than "
             "`make bench` because five runs of every row take far longer than its 15-minute "
             "budget; the Dask row "
-            f"is left to `make bench` ({len(SELECTION_ARTIFACTS)} notebooks) to save time."
+            f"is left to `make bench` ({len(SELECTION_REPORTS)} notebooks) to save time."
         )
     else:
         scope = (
             f"`{' '.join(select) or '(everything)'}`: {n} of its {len(everything)} jobs "
-            f"(cycle × artifact: {', '.join(sorted({j.artifact for j in jobs}))})"
+            f"(cycle × report: {', '.join(sorted({j.report for j in jobs}))})"
         )
         size = (
             f"Five runs of every row of the whole example build do not fit the 15-minute "
@@ -194,7 +194,7 @@ def run(ctx: Context) -> Section:
         + ". Wall time of each "
         "command, process start and imports included. `dsr build` does more than papermill "
         "here: it also exports each notebook to HTML (and reveal.js slides for presented "
-        "artifacts), writes manifests and the report index. The no-op is also timed "
+        "reports), writes manifests and the report index. The no-op is also timed "
         "in-process (`build(load_study(...))` in one Python process, after its imports), "
         "which shows the command's start-up cost."
     )
@@ -248,7 +248,7 @@ def run(ctx: Context) -> Section:
                 str(study_dir),
                 str(ctx.runs),
                 json.dumps(cycles),
-                json.dumps(artifacts),
+                json.dumps(reports),
             ],
             env=env,
         )
@@ -368,7 +368,7 @@ def _papermill(jobs: list[Job], papermill: str, pm_out: Path, env: dict[str, str
     shutil.rmtree(pm_out, ignore_errors=True)
     start = time.perf_counter()
     for job in jobs:
-        out_dir = pm_out / f"cycle-{job.cycle}-{job.artifact}"
+        out_dir = pm_out / f"cycle-{job.cycle}-{job.report}"
         out_dir.mkdir(parents=True)
         params = {**job.parameters, "output_dir": str(out_dir)}
         run_command(
@@ -447,7 +447,7 @@ def with_whole_example(section: Section, whole: Section, info: dict[str, str]) -
 
 GOAL_SPEEDUP = "cold `dsr build --jobs 2` ≥ 1.8× sequential papermill"
 GOAL_NOOP = "no-op `dsr build` ≤ 1 s"
-GOAL_CHANGED = "changing one input rebuilds exactly the artifacts that read it"
+GOAL_CHANGED = "changing one input rebuilds exactly the reports that read it"
 
 
 def _goal_key(goal: Goal) -> str:

@@ -1,15 +1,17 @@
 """dsr-workbench: qualitative and design-science research in Jupyter.
 
-The library is layered (arrows point down only)::
+One subpackage per layer; a layer imports only the layers below it (checked by the
+import-linter contract in ``pyproject.toml`` and ``tests/test_layers.py``)::
 
-    cli, widgets            thin front ends
-    build, artifacts        papermill batch build, versioned artifact folders
-    plots                   figures: DataFrame in, Figure out
-    analyses                reliability, models, gap, segmentation, trajectories, evaluation
-    coding, codebook, qdpx  codings, codebook, REFI-QDA exchange
-    corpus                  transcripts -> tidy tables; pseudonymisation
-    study                   study.yaml
-    errors                  the project's error types
+    cli                 the ``dsr`` command
+    widgets             ipywidgets/anywidget views for JupyterLab and Voilà
+    build               plan, run, check and index the versioned reports
+    plots               figures: DataFrame in, Figure out
+    dsr                 the DSR record: evaluation episodes, ratings, requirements, decisions
+    analysis | refi     reliability, models, gap, differentiation, trajectories | REFI-QDA
+    coding              codebook, coding logs, anchoring, auto-coding, queries
+    corpus              study.yaml, transcripts -> tidy tables, pseudonymisation
+    core                errors, atomic writes, YAML with line numbers
 
 See ``docs/architecture.md``.
 """

@@ -8,8 +8,8 @@ from pathlib import Path
 from dsr_workbench.build.index import versions_table, what_changed
 
 
-def _version(root: Path, cycle: int, artifact: str, n: int, **manifest: object) -> None:
-    folder = root / f"cycle-{cycle}" / artifact / f"v{n:03d}"
+def _version(root: Path, cycle: int, report: str, n: int, **manifest: object) -> None:
+    folder = root / f"cycle-{cycle}" / report / f"v{n:03d}"
     folder.mkdir(parents=True)
     data = {
         "cycle": cycle,

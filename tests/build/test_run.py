@@ -20,12 +20,12 @@ from dsr_workbench.build.jobs import plan
 from dsr_workbench.build.outputs import read_manifest
 from dsr_workbench.build.run import BuildLockedError, build
 from dsr_workbench.core.errors import StudyError
-from dsr_workbench.corpus.study import load_study
+from dsr_workbench.corpus.study import DsrDeprecationWarning, load_study
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "data" / "notebooks"
 
-ARTIFACTS = """
-artifacts:
+REPORTS = """
+reports:
   tiny:
     notebook: notebooks/tiny.ipynb
     parameters: {label: hello}
@@ -52,7 +52,7 @@ def study_dir(mini_study: Path) -> Path:
         "  - {id: 1, focus: Framework, start: 2026-01-01, end: 2026-03-31}\n"
         "  - {id: 2, focus: Tool, start: 2026-04-01, end: 2026-06-30}\n",
     )
-    mini_study.write_text(text + ARTIFACTS, encoding="utf-8")
+    mini_study.write_text(text + REPORTS, encoding="utf-8")
     return root
 
 
@@ -78,7 +78,7 @@ def test_build_skip_and_rebuild_exactly_what_changed(study_dir: Path) -> None:
         assert (v1 / name).is_file(), name
     assert (study_dir / "reports" / "index.html").is_file()
     assert (study_dir / "reports" / "study-report.html").is_file()
-    # presented artifacts get reveal.js slides that work offline (no CDN)
+    # presented reports get reveal.js slides that work offline (no CDN)
     slides = (v1 / "slides.html").read_text(encoding="utf-8")
     assert '"../../../_static/reveal.js/dist/reveal.js"' in slides
     remote = re.findall(r"https?://[^\"' )]*", slides)
@@ -93,10 +93,10 @@ def test_build_skip_and_rebuild_exactly_what_changed(study_dir: Path) -> None:
     assert again.status.tolist() == ["skipped"] * 3
     assert not (study_dir / "reports" / "cycle-1" / "tiny" / "v002").exists()
 
-    # one input changed: only the artifact that reads it runs again
+    # one input changed: only the report that reads it runs again
     (study_dir / "data" / "survey.csv").write_text("a,b\n1,3\n", encoding="utf-8")
     third = build(load_study(study_dir), jobs=2, progress=False)
-    assert dict(zip(third.artifact + "@" + third.cycle.astype(str), third.status, strict=True)) == {
+    assert dict(zip(third.report + "@" + third.cycle.astype(str), third.status, strict=True)) == {
         "tiny@1": "skipped",
         "tiny@2": "skipped",
         "tiny-data@1": "built",
@@ -109,18 +109,18 @@ def test_build_skip_and_rebuild_exactly_what_changed(study_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_failure_is_recorded_and_earlier_versions_survive(study_dir: Path) -> None:
-    build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    build(load_study(study_dir), reports=["tiny-data"], progress=False)
     v1 = study_dir / "reports" / "cycle-1" / "tiny-data" / "v001"
     before = {p: p.read_bytes() for p in v1.rglob("*") if p.is_file()}
     _edit_study(
         study_dir, "    inputs: [data]\n", "    inputs: [data]\n    parameters: {fail: true}\n"
     )
-    result = build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    result = build(load_study(study_dir), reports=["tiny-data"], progress=False)
     assert result.status.tolist() == ["failed"]
     assert "RuntimeError: planned failure" in result.error.iloc[0]
     assert {p: p.read_bytes() for p in v1.rglob("*") if p.is_file()} == before
     assert not (v1.parent / "v002").exists()
-    state = status(load_study(study_dir)).set_index("artifact").loc["tiny-data"]
+    state = status(load_study(study_dir)).set_index("report").loc["tiny-data"]
     assert (
         state.state == "failed" and "planned failure" in state.detail and "cell 4" in state.detail
     )  # In [4]
@@ -134,7 +134,7 @@ def test_failure_is_recorded_and_earlier_versions_survive(study_dir: Path) -> No
         (
             "notebook: notebooks/tiny.ipynb\n    parameters",
             "notebook: notebooks/gone.ipynb\n    parameters",
-            r"key 'artifacts\.tiny\.notebook': notebook 'notebooks/gone\.ipynb' does "
+            r"key 'reports\.tiny\.notebook': notebook 'notebooks/gone\.ipynb' does "
             r"not exist",
         ),
         (
@@ -145,7 +145,7 @@ def test_failure_is_recorded_and_earlier_versions_survive(study_dir: Path) -> No
         (
             "{label: hello}",
             "{labl: hello}",
-            r"key 'artifacts\.tiny\.parameters\.labl': parameter 'labl' is not declared .*label",
+            r"key 'reports\.tiny\.parameters\.labl': parameter 'labl' is not declared .*label",
         ),
         (
             "{label: hello}",
@@ -157,7 +157,7 @@ def test_failure_is_recorded_and_earlier_versions_survive(study_dir: Path) -> No
         ("cycles: [1]", "cycles: [7]", r"unknown cycle '7'"),
     ],
 )
-def test_bad_artifacts_fail_before_anything_runs(
+def test_bad_reports_fail_before_anything_runs(
     study_dir: Path, old: str, new: str, message: str
 ) -> None:
     _edit_study(study_dir, old, new)
@@ -168,12 +168,12 @@ def test_bad_artifacts_fail_before_anything_runs(
 
 
 def test_plan_keys_depend_on_parameters_and_inputs(study_dir: Path) -> None:
-    keys = {(j.cycle, j.artifact): j.key for j in plan(load_study(study_dir))}
+    keys = {(j.cycle, j.report): j.key for j in plan(load_study(study_dir))}
     assert len(set(keys.values())) == 3  # cycle is a parameter: every job has its own key
     (study_dir / "interviews" / "t1.txt").write_text(
         "Interviewer: Hi?\nAna: Hello.\n", encoding="utf-8"
     )
-    after = {(j.cycle, j.artifact): j.key for j in plan(load_study(study_dir))}
+    after = {(j.cycle, j.report): j.key for j in plan(load_study(study_dir))}
     assert after[(1, "tiny")] != keys[(1, "tiny")]
     assert after[(1, "tiny-data")] == keys[(1, "tiny-data")]
 
@@ -196,10 +196,10 @@ def test_second_build_refuses_or_waits(study_dir: Path) -> None:
     held.wait(10)
     try:
         with pytest.raises(BuildLockedError, match="another build of this study is running"):
-            build(load_study(study_dir), artifacts=["tiny-data"], progress=False, wait=False)
+            build(load_study(study_dir), reports=["tiny-data"], progress=False, wait=False)
         assert not (study_dir / "reports" / "cycle-1").exists()
         threading.Timer(1.0, release.set).start()
-        result = build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+        result = build(load_study(study_dir), reports=["tiny-data"], progress=False)
     finally:
         release.set()
         thread.join()
@@ -208,7 +208,7 @@ def test_second_build_refuses_or_waits(study_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_mid_build_leaves_earlier_versions_and_next_build_recovers(study_dir: Path) -> None:
-    build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    build(load_study(study_dir), reports=["tiny-data"], progress=False)
     art = study_dir / "reports" / "cycle-1" / "tiny-data"
     before = {p: p.read_bytes() for p in (art / "v001").rglob("*") if p.is_file()}
     _edit_study(
@@ -222,7 +222,7 @@ def test_sigkill_mid_build_leaves_earlier_versions_and_next_build_recovers(study
             "--study",
             str(study_dir / "study.yaml"),
             "build",
-            "--artifact",
+            "--report",
             "tiny-data",
             "-q",
         ],
@@ -239,7 +239,7 @@ def test_sigkill_mid_build_leaves_earlier_versions_and_next_build_recovers(study
     assert {p: p.read_bytes() for p in (art / "v001").rglob("*") if p.is_file()} == before
     assert not (art / "v002").exists()
     _edit_study(study_dir, "    parameters: {sleep: 60.0}\n", "    parameters: {sleep: 0.0}\n")
-    result = build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    result = build(load_study(study_dir), reports=["tiny-data"], progress=False)
     assert result.status.tolist() == ["built"] and result.version.tolist() == ["v002"]
     assert not list(art.glob(".tmp-*"))
 
@@ -259,7 +259,7 @@ def test_dask_local_cluster_executor(study_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_verify_current_then_stale(study_dir: Path) -> None:
-    build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    build(load_study(study_dir), reports=["tiny-data"], progress=False)
     version = study_dir / "reports" / "cycle-1" / "tiny-data" / "v001"
     assert verify(load_study(study_dir), version)["state"] == "current"
     (study_dir / "data" / "new.csv").write_text("x\n1\n", encoding="utf-8")
@@ -269,7 +269,7 @@ def test_verify_current_then_stale(study_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_verify_rerun_reproduces_the_outputs(study_dir: Path) -> None:
-    build(load_study(study_dir), artifacts=["tiny-data"], progress=False)
+    build(load_study(study_dir), reports=["tiny-data"], progress=False)
     version = study_dir / "reports" / "cycle-1" / "tiny-data" / "v001"
     res = verify(load_study(study_dir), version, rerun=True)
     assert res["state"] == "current" and res["reproduced"], res["differences"]
@@ -289,3 +289,45 @@ def test_unknown_executor(study_dir: Path) -> None:
 
     with pytest.raises(DsrError, match="unknown executor 'ray'"):
         make_executor("ray", 2)
+
+
+@pytest.mark.slow
+def test_versions_written_before_the_rename_stay_readable(study_dir: Path) -> None:
+    """A manifest of 0.1 says ``artifact:``; status and verify still read it."""
+    build(load_study(study_dir), reports=["tiny-data"], progress=False)
+    version = study_dir / "reports" / "cycle-1" / "tiny-data" / "v001"
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["artifact"] = manifest.pop("report")
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert verify(load_study(study_dir), version)["state"] == "current"
+    state = status(load_study(study_dir)).set_index("report").loc["tiny-data"]
+    assert state["state"] == "current"
+
+
+def test_old_key_artifacts_is_read_with_one_deprecation_warning(study_dir: Path) -> None:
+    _edit_study(study_dir, "\nreports:\n", "\nartifacts:\n")
+    with pytest.warns(
+        DsrDeprecationWarning,
+        match=r"study\.yaml:\d+: key 'artifacts' is deprecated: rename it to 'reports'",
+    ):
+        study = load_study(study_dir)
+    assert {j.report for j in plan(study)} == {"tiny", "tiny-data"}
+
+
+def test_old_key_artifacts_in_the_cli_is_one_warning_line(
+    study_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsr_workbench.cli import main
+
+    _edit_study(study_dir, "\nreports:\n", "\nartifacts:\n")
+    assert main(["--study", str(study_dir / "study.yaml"), "status"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dsr: warning: study.yaml:")
+    assert "rename it to 'reports'" in err[0]
+
+
+def test_old_and_new_key_together_is_an_error(study_dir: Path) -> None:
+    path = study_dir / "study.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "artifacts:\n  x: {notebook: a.ipynb}\n")
+    with pytest.raises(StudyError, match=r"key 'artifacts': both 'reports' and its old name"):
+        load_study(study_dir)

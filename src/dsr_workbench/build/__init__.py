@@ -23,12 +23,12 @@ from dsr_workbench.build.jobs import (
     DEFAULT_INPUTS,
     INJECTED,
     Job,
-    artifact_specs,
     code_cells,
     environment,
     job_key,
     library_hash,
     plan,
+    report_specs,
 )
 from dsr_workbench.build.outputs import (
     MANIFEST,
@@ -66,7 +66,7 @@ __all__ = [
     "DEFAULT_INPUTS",
     "INJECTED",
     "Job",
-    "artifact_specs",
+    "report_specs",
     "code_cells",
     "environment",
     "job_key",

@@ -1,4 +1,4 @@
-"""``dsr status`` and ``dsr verify``: is each artifact's latest version still current?"""
+"""``dsr status`` and ``dsr verify``: is each report's latest version still current?"""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from dsr_workbench.corpus.study import Study
 
 __all__ = ["STATUS_COLUMNS", "compare_versions", "status", "verify"]
 
-STATUS_COLUMNS = ["cycle", "artifact", "state", "version", "built_at", "detail"]
+STATUS_COLUMNS = ["cycle", "report", "state", "version", "built_at", "detail"]
 """Columns of :func:`status`; state is current | stale | failed | missing."""
 
 
 def status(study: Study) -> pd.DataFrame:
-    """Tell for every (cycle, artifact) whether its latest version is current.
+    """Tell for every (cycle, report) whether its latest version is current.
 
     Returns
     -------
@@ -36,7 +36,7 @@ def status(study: Study) -> pd.DataFrame:
     """
     rows = []
     for job in plan(study):
-        latest = latest_version(job.artifact_dir)
+        latest = latest_version(job.report_dir)
         failure = job.failure_dir / MANIFEST
         fail = json.loads(failure.read_text()) if failure.is_file() else None
         manifest = read_manifest(latest) if latest else {}
@@ -59,7 +59,7 @@ def status(study: Study) -> pd.DataFrame:
         rows.append(
             (
                 job.cycle,
-                job.artifact,
+                job.report,
                 state,
                 latest.name if latest else None,
                 manifest.get("end"),
@@ -110,7 +110,7 @@ def _cell_outputs(notebook: Path, patterns: tuple[str, ...]) -> list[str]:
 def compare_versions(
     a: str | Path, b: str | Path, volatile: tuple[str, ...] = VOLATILE
 ) -> pd.DataFrame:
-    """Compare the outputs of two version folders of one artifact.
+    """Compare the outputs of two version folders of one report.
 
     Compared: the files present, every table (``tables/*.csv``, byte for byte), every figure
     (``figures/*``, byte for byte) and each code cell's outputs in ``notebook.ipynb`` with
@@ -177,7 +177,9 @@ def verify(
             path=version_dir,
             hint="pass a version folder such as reports/cycle-1/NAME/v001",
         )
-    job = plan(study, cycles=[manifest["cycle"]], artifacts=[manifest["artifact"]])[0]
+    # manifests written before the rename (0.1) name the report "artifact"
+    name = str(manifest.get("report", manifest.get("artifact")))
+    job = plan(study, cycles=[manifest["cycle"]], reports=[name])[0]
     result: dict[str, Any] = {
         "state": "current" if job.key == manifest["key"] else "stale",
         "key": manifest["key"],
@@ -194,7 +196,7 @@ def verify(
                     path=version_dir,
                     hint="run `dsr build` to see the failing cell",
                 )
-            diff = compare_versions(version_dir, job.artifact_dir / run["version"], volatile)
+            diff = compare_versions(version_dir, job.report_dir / run["version"], volatile)
         result["reproduced"] = diff.empty
         result["differences"] = diff
     return result

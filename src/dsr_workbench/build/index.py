@@ -1,8 +1,8 @@
-"""``reports/index.html`` (every cycle, artifact and version) and ``study-report.html``.
+"""``reports/index.html`` (every cycle, report and version) and ``study-report.html``.
 
 The index lists each version with its status, date and which inputs changed since the
 version before it, and links the executed notebook, HTML, slides, tables and figures. The
-study report assembles the latest version of every artifact into one HTML page (code
+study report assembles the latest version of every report into one HTML page (code
 hidden), cycle by cycle.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["VERSION_COLUMNS", "versions_table", "write_index", "write_study_repo
 
 VERSION_COLUMNS = [
     "cycle",
-    "artifact",
+    "report",
     "version",
     "status",
     "end",
@@ -89,21 +89,21 @@ def what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
 def versions_table(reports_dir: Path) -> pd.DataFrame:
     """Return one row per version folder under ``reports_dir`` (columns :data:`VERSION_COLUMNS`).
 
-    ``changed`` says which inputs changed since the previous version of the same artifact.
+    ``changed`` says which inputs changed since the previous version of the same report.
     """
     rows: list[dict[str, Any]] = []
-    for art_dir in sorted(reports_dir.glob("cycle-*/*")):
-        if not art_dir.is_dir() or art_dir.name.startswith("."):
+    for report_dir in sorted(reports_dir.glob("cycle-*/*")):
+        if not report_dir.is_dir() or report_dir.name.startswith("."):
             continue
         previous: dict[str, Any] | None = None
-        for vdir in version_dirs(art_dir):
+        for vdir in version_dirs(report_dir):
             m = read_manifest(vdir)
             changed = "first version" if previous is None else what_changed(previous, m)
             previous = m
             rows.append(
                 {
-                    "cycle": m.get("cycle", int(art_dir.parent.name.split("-")[-1])),
-                    "artifact": art_dir.name,
+                    "cycle": m.get("cycle", int(report_dir.parent.name.split("-")[-1])),
+                    "report": report_dir.name,
                     "version": vdir.name,
                     "status": m.get("status", "unknown"),
                     "end": m.get("end"),
@@ -135,17 +135,17 @@ def write_index(study: Study) -> Path:
         f"<title>{html.escape(study.title)} — reports</title><style>{_CSS}</style>",
         f"<h1>{html.escape(study.title)}</h1>",
         "<p><a href='study-report.html'>Study report</a> (latest version of every "
-        "artifact on one page)</p>",
+        "report on one page)</p>",
     ]
     failures = _failures(reports)
     if failures:
         parts.append(
-            "<h2>Failed jobs</h2><table><tr><th>cycle</th><th>artifact</th>"
+            "<h2>Failed jobs</h2><table><tr><th>cycle</th><th>report</th>"
             "<th>cell</th><th>error</th><th>when</th></tr>"
         )
         for f in failures:
             parts.append(
-                f"<tr><td>{f.get('cycle')}</td><td>{html.escape(str(f.get('artifact')))}"
+                f"<tr><td>{f.get('cycle')}</td><td>{html.escape(str(f.get('report', f.get('artifact'))))}"
                 f"</td><td>{f.get('cell')}</td><td class='failed'>"
                 f"{html.escape(str(f.get('error')))}</td><td>{f.get('end')}</td></tr>"
             )
@@ -157,13 +157,13 @@ def write_index(study: Study) -> Path:
         )
         sub = table[table.cycle == cyc.cycle]
         if sub.empty:
-            parts.append("<p class='muted'>No artifact built yet.</p>")
+            parts.append("<p class='muted'>No report built yet.</p>")
             continue
         parts.append(
-            "<table><tr><th>artifact</th><th>version</th><th>status</th><th>built</th>"
+            "<table><tr><th>report</th><th>version</th><th>status</th><th>built</th>"
             "<th>s</th><th>changed since previous</th><th>files</th></tr>"
         )
-        for row in sub.sort_values(["artifact", "version"], ascending=[True, False]).itertuples():
+        for row in sub.sort_values(["report", "version"], ascending=[True, False]).itertuples():
             vdir = reports / row.path
             links = [
                 f"<a href='{row.path}/notebook.html'>html</a>",
@@ -183,7 +183,7 @@ def write_index(study: Study) -> Path:
                         )
                     )
             parts.append(
-                f"<tr><td>{html.escape(row.artifact)}</td><td>{row.version}</td>"
+                f"<tr><td>{html.escape(row.report)}</td><td>{row.version}</td>"
                 f"<td class='{row.status}'>{row.status}</td><td>{row.end}</td>"
                 f"<td>{row.duration_s}</td><td>{html.escape(row.changed)}</td>"
                 f"<td>{' · '.join(links)}</td></tr>"
@@ -196,36 +196,34 @@ def write_index(study: Study) -> Path:
 
 
 def write_study_report(study: Study, table: pd.DataFrame | None = None) -> Path:
-    """Assemble the latest version of every artifact into ``reports/study-report.html``."""
+    """Assemble the latest version of every report into ``reports/study-report.html``."""
     from nbconvert import HTMLExporter
 
     reports = study.reports_dir
     table = versions_table(reports) if table is None else table
     cells = [
         nbformat.v4.new_markdown_cell(
-            f"# {study.title}\n\nStudy report: the latest version of every artifact, by design "
+            f"# {study.title}\n\nStudy report: the latest version of every report, by design "
             f"cycle. Each section names its version; provenance is in the version's "
             f"`manifest.json` (see [the index](index.html))."
         )
     ]
     ok = table[table.status == "ok"]
-    latest = ok.sort_values("version").groupby(["cycle", "artifact"]).tail(1)
+    latest = ok.sort_values("version").groupby(["cycle", "report"]).tail(1)
     focus = dict(zip(study.cycles.cycle, study.cycles.focus, strict=True))
     for cycle in sorted(latest.cycle.unique()):
         cells.append(nbformat.v4.new_markdown_cell(f"## Cycle {cycle}: {focus.get(cycle, '')}"))
-        for row in latest[latest.cycle == cycle].sort_values("artifact").itertuples():
+        for row in latest[latest.cycle == cycle].sort_values("report").itertuples():
             executed = reports / row.path / "notebook.ipynb"
             if not executed.exists():
                 continue
             nb = nbformat.read(executed, as_version=4)
             cells.append(
-                nbformat.v4.new_markdown_cell(
-                    f"### {row.artifact} ({row.version}, built {row.end})"
-                )
+                nbformat.v4.new_markdown_cell(f"### {row.report} ({row.version}, built {row.end})")
             )
             for cell in nb.cells:
                 if cell.cell_type == "markdown":
-                    # demote headings so the report's outline stays cycle > artifact > section
+                    # demote headings so the report's outline stays cycle > report > section
                     cell.source = "\n".join(
                         "###" + line if line.startswith("#") else line
                         for line in cell.source.splitlines()

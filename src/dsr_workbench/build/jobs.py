@@ -1,4 +1,4 @@
-"""Planning a build: the artifacts of ``study.yaml``, their parameters, inputs and keys.
+"""Planning a build: the reports of ``study.yaml``, their parameters, inputs and keys.
 
 Everything here is checked before any notebook runs: the notebook exists and has a cell
 tagged ``parameters`` that declares ``study_path``, ``cycle``, ``output_dir`` and every
@@ -31,7 +31,7 @@ __all__ = [
     "DEFAULT_INPUTS",
     "INJECTED",
     "Job",
-    "artifact_specs",
+    "report_specs",
     "code_cells",
     "environment",
     "job_key",
@@ -42,7 +42,7 @@ __all__ = [
 
 DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
 INJECTED = ("study_path", "cycle", "output_dir")
-_ARTIFACT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
+_REPORT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -57,10 +57,10 @@ _SELF = Path(__file__).resolve().parents[1]
 
 @dataclass
 class Job:
-    """One (cycle, artifact) to build. ``key`` is filled in by :func:`plan`."""
+    """One (cycle, report) to build. ``key`` is filled in by :func:`plan`."""
 
     cycle: int
-    artifact: str
+    report: str
     title: str
     notebook: str
     parameters: dict[str, Any]
@@ -75,16 +75,14 @@ class Job:
     report can say *what* changed between two versions."""
 
     @property
-    def artifact_dir(self) -> Path:
-        """``reports/cycle-<N>/<artifact>``."""
-        return Path(self.reports_dir) / f"cycle-{self.cycle}" / self.artifact
+    def report_dir(self) -> Path:
+        """``reports/cycle-<N>/<report>``."""
+        return Path(self.reports_dir) / f"cycle-{self.cycle}" / self.report
 
     @property
     def failure_dir(self) -> Path:
         """Where the last failed run of this job is kept (``reports/.build/failures/...``)."""
-        return (
-            Path(self.reports_dir) / ".build" / "failures" / f"cycle-{self.cycle}-{self.artifact}"
-        )
+        return Path(self.reports_dir) / ".build" / "failures" / f"cycle-{self.cycle}-{self.report}"
 
 
 def environment() -> dict[str, str]:
@@ -252,31 +250,31 @@ def _check_parameters(
             )
 
 
-def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
-    """Return the validated ``artifacts`` section of ``study.yaml``."""
-    raw = study.raw.get("artifacts") or {}
+def report_specs(study: Study) -> dict[str, dict[str, Any]]:
+    """Return the validated ``reports`` section of ``study.yaml``."""
+    raw = study.raw.get("reports") or {}
     if not isinstance(raw, dict):
         raise StudyError(
-            "'artifacts' must map artifact names to their settings",
+            "'reports' must map report names to their settings",
             path=study.path,
-            line=study.lines.get("artifacts"),
-            key="artifacts",
-            hint="write 'artifacts:' then 'name: {notebook: ...}' entries",
+            line=study.lines.get("reports"),
+            key="reports",
+            hint="write 'reports:' then 'name: {notebook: ...}' entries",
         )
     cycles = set(study.cycles.cycle)
     out = {}
     for name, spec in raw.items():
-        where = f"artifacts.{name}"
+        where = f"reports.{name}"
         line = study.lines.get(where)
         if not isinstance(spec, dict) or "notebook" not in spec:
             raise StudyError(
-                f"artifact '{name}' needs a 'notebook'",
+                f"report '{name}' needs a 'notebook'",
                 path=study.path,
                 line=line,
                 key=where,
                 hint="add 'notebook: notebooks/NAME.ipynb'",
             )
-        unknown = set(spec) - _ARTIFACT_KEYS
+        unknown = set(spec) - _REPORT_KEYS
         if unknown:
             key = sorted(unknown)[0]
             raise StudyError(
@@ -284,7 +282,7 @@ def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
                 path=study.path,
                 line=study.lines.get(f"{where}.{key}"),
                 key=f"{where}.{key}",
-                hint="allowed: " + ", ".join(sorted(_ARTIFACT_KEYS)),
+                hint="allowed: " + ", ".join(sorted(_REPORT_KEYS)),
             )
         wanted = spec.get("cycles") or sorted(cycles)
         for c in wanted:
@@ -304,7 +302,7 @@ def artifact_specs(study: Study) -> dict[str, dict[str, Any]]:
                 path=study.path,
                 line=line,
                 key=f"{where}.parameters",
-                hint="remove it from the artifact's parameters",
+                hint="remove it from the report's parameters",
             )
         out[str(name)] = {**spec, "cycles": list(wanted), "parameters": dict(params)}
     return out
@@ -335,26 +333,26 @@ def job_key(job: Job, cells: list[str], lib: str) -> str:
 
 
 def plan(
-    study: Study, *, cycles: Iterable[int] | None = None, artifacts: Iterable[str] | None = None
+    study: Study, *, cycles: Iterable[int] | None = None, reports: Iterable[str] | None = None
 ) -> list[Job]:
     """Return the jobs of a build, each with its key, validating everything first.
 
     Raises
     ------
     StudyError
-        For an artifact whose notebook is missing or has no ``parameters`` cell, a parameter
-        the notebook does not declare or of the wrong type, an unknown cycle or artifact.
+        For an report whose notebook is missing or has no ``parameters`` cell, a parameter
+        the notebook does not declare or of the wrong type, an unknown cycle or report.
     """
-    specs = artifact_specs(study)
-    if artifacts is not None:
-        names = list(artifacts)
+    specs = report_specs(study)
+    if reports is not None:
+        names = list(reports)
         for name in names:
             if name not in specs:
                 raise StudyError(
-                    f"no artifact named '{name}'",
+                    f"no report named '{name}'",
                     path=study.path,
-                    key="artifacts",
-                    hint="artifacts: " + ", ".join(sorted(specs)),
+                    key="reports",
+                    hint="reports: " + ", ".join(sorted(specs)),
                 )
         specs = {k: v for k, v in specs.items() if k in names}
     wanted_cycles = None if cycles is None else set(cycles)
@@ -371,7 +369,7 @@ def plan(
     lib = library_hash()
     jobs = []
     for name, spec in specs.items():
-        where = f"artifacts.{name}.notebook"
+        where = f"reports.{name}.notebook"
         notebook = (study.root / str(spec["notebook"])).resolve()
         if not notebook.is_file():
             raise StudyError(
@@ -383,7 +381,7 @@ def plan(
             )
         cells, declared = _read_notebook(notebook, where, study)
         _check_parameters(
-            spec["parameters"], declared, notebook, f"artifacts.{name}.parameters", study
+            spec["parameters"], declared, notebook, f"reports.{name}.parameters", study
         )
         missing = [p for p in INJECTED if p not in declared]
         if missing:
@@ -401,7 +399,7 @@ def plan(
                 continue
             job = Job(
                 cycle=int(cycle),
-                artifact=name,
+                report=name,
                 title=str(spec.get("title") or name),
                 notebook=str(notebook),
                 parameters={
@@ -422,4 +420,4 @@ def plan(
             }
             jobs.append(job)
     cache.save()
-    return sorted(jobs, key=lambda j: (j.cycle, j.artifact))
+    return sorted(jobs, key=lambda j: (j.cycle, j.report))

@@ -1,11 +1,11 @@
-"""Versioned artifact folders, manifests, hashing, and the outputs a notebook saves.
+"""Versioned report folders, manifests, hashing, and the outputs a notebook saves.
 
 Layout written by :mod:`dsr_workbench.build.run`::
 
     reports/
-      cycle-<N>/<artifact>/v001/    one immutable version: notebook.ipynb, notebook.html,
+      cycle-<N>/<report>/v001/    one immutable version: notebook.ipynb, notebook.html,
                                     [slides.html], tables/*.csv, figures/*.png, manifest.json
-      .build/                       lock, hash cache, failure records (not artifacts)
+      .build/                       lock, hash cache, failure records (not reports)
       index.html, study-report.html
 
 A version folder is written under a temporary name and renamed into place in one step, so
@@ -98,8 +98,8 @@ class HashCache:
             self.dirty = False
 
 
-def list_versions(artifact_dir: Path) -> list[int]:
-    """Return the version numbers present in an artifact folder, ascending.
+def list_versions(report_dir: Path) -> list[int]:
+    """Return the version numbers present in an report folder, ascending.
 
     Examples
     --------
@@ -109,19 +109,19 @@ def list_versions(artifact_dir: Path) -> list[int]:
     >>> list_versions(d)
     [1, 10]
     """
-    if not artifact_dir.is_dir():
+    if not report_dir.is_dir():
         return []
     numbers = []
-    for child in artifact_dir.iterdir():
+    for child in report_dir.iterdir():
         found = _VERSION.match(child.name)
         if found and child.is_dir():
             numbers.append(int(found.group(1)))
     return sorted(numbers)
 
 
-def version_dirs(artifact_dir: Path) -> list[Path]:
-    """Return the version folders of an artifact, oldest first."""
-    return [artifact_dir / f"v{n:03d}" for n in list_versions(artifact_dir)]
+def version_dirs(report_dir: Path) -> list[Path]:
+    """Return the version folders of an report, oldest first."""
+    return [report_dir / f"v{n:03d}" for n in list_versions(report_dir)]
 
 
 def read_manifest(version_dir: Path) -> dict[str, Any]:
@@ -132,9 +132,9 @@ def read_manifest(version_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def latest_version(artifact_dir: Path) -> Path | None:
-    """Return the newest version folder of an artifact, or ``None``."""
-    dirs = version_dirs(artifact_dir)
+def latest_version(report_dir: Path) -> Path | None:
+    """Return the newest version folder of an report, or ``None``."""
+    dirs = version_dirs(report_dir)
     return dirs[-1] if dirs else None
 
 

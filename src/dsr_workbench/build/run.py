@@ -1,8 +1,8 @@
-"""``dsr build``: plan the artifacts of every design cycle, skip what is current, run the rest.
+"""``dsr build``: plan the reports of every design cycle, skip what is current, run the rest.
 
-``study.yaml`` declares the artifacts::
+``study.yaml`` declares the reports::
 
-    artifacts:
+    reports:
       corpus-overview:
         notebook: notebooks/corpus_overview.ipynb
         title: Corpus overview          # optional
@@ -11,7 +11,7 @@
         inputs: [interviews, study.yaml] # optional; default: all study inputs
         present: false                  # true: also export reveal.js slides
 
-A job is one (cycle, artifact). Its **key** is the SHA-256 of the notebook's code cells, the
+A job is one (cycle, report). Its **key** is the SHA-256 of the notebook's code cells, the
 parameters, the hashes of the inputs it reads, the library's source and the environment
 (Python and package versions). A job whose key equals its latest version's is skipped
 without starting a kernel; the rest run with papermill through any
@@ -60,7 +60,7 @@ __all__ = [
     "run_job",
 ]
 
-RESULT_COLUMNS = ["cycle", "artifact", "status", "version", "duration_s", "error"]
+RESULT_COLUMNS = ["cycle", "report", "status", "version", "duration_s", "error"]
 """Columns of :func:`build`'s result; status is built | skipped | failed."""
 
 
@@ -89,7 +89,7 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
     from nbconvert import HTMLExporter, SlidesExporter
 
     nb = nbformat.read(executed, as_version=4)
-    static = "../../../_static"  # reports/cycle-N/<artifact>/vNNN/ -> reports/_static
+    static = "../../../_static"  # reports/cycle-N/<report>/vNNN/ -> reports/_static
     offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
     exporter: HTMLExporter
     if slides:
@@ -119,14 +119,14 @@ def run_job(job: Job) -> dict[str, Any]:
 
     start = time.time()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    art_dir = job.artifact_dir
-    art_dir.mkdir(parents=True, exist_ok=True)
-    tmp = art_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    report_dir = job.report_dir
+    report_dir.mkdir(parents=True, exist_ok=True)
+    tmp = report_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     params = {**job.parameters, "output_dir": str(tmp)}
     result: dict[str, Any] = {
         "cycle": job.cycle,
-        "artifact": job.artifact,
+        "report": job.report,
         "version": None,
         "error": None,
         "cell": None,
@@ -156,7 +156,7 @@ def run_job(job: Job) -> dict[str, Any]:
     end = time.time()
     result["duration_s"] = round(end - start, 2)
     manifest = {
-        "artifact": job.artifact,
+        "report": job.report,
         "title": job.title,
         "cycle": job.cycle,
         "key": job.key,
@@ -177,7 +177,7 @@ def run_job(job: Job) -> dict[str, Any]:
         _record_failure(job, manifest, result, tmp)
         return result
     atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-    result["version"] = _publish(tmp, art_dir)
+    result["version"] = _publish(tmp, report_dir)
     _clear_failure(job)
     return result
 
@@ -196,7 +196,7 @@ def _redirect_stderr(job: Job) -> Callable[[], None]:
     logs.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved = os.dup(2)
-    handle = open(logs / f"cycle-{job.cycle}-{job.artifact}.log", "ab")
+    handle = open(logs / f"cycle-{job.cycle}-{job.report}.log", "ab")
     os.dup2(handle.fileno(), 2)
 
     def restore() -> None:
@@ -208,15 +208,15 @@ def _redirect_stderr(job: Job) -> Callable[[], None]:
     return restore
 
 
-def _publish(tmp: Path, art_dir: Path) -> str:
+def _publish(tmp: Path, report_dir: Path) -> str:
     """Rename the finished temporary folder to the next free ``vNNN`` (atomic, no overwrite)."""
     while True:
-        numbers = list_versions(art_dir)
+        numbers = list_versions(report_dir)
         name = f"v{(numbers[-1] if numbers else 0) + 1:03d}"
         try:
-            os.rename(tmp, art_dir / name)  # fails if the target exists and is not empty
+            os.rename(tmp, report_dir / name)  # fails if the target exists and is not empty
         except OSError:
-            if (art_dir / name).exists():
+            if (report_dir / name).exists():
                 continue
             raise
         return name
@@ -323,20 +323,20 @@ def build(
     study: Study,
     *,
     cycles: Iterable[int] | None = None,
-    artifacts: Iterable[str] | None = None,
+    reports: Iterable[str] | None = None,
     jobs: int = 2,
     force: bool = False,
     executor: str | cf.Executor | None = None,
     progress: bool = True,
     wait: bool = True,
 ) -> pd.DataFrame:
-    """Build the study's artifacts: skip current ones, run the rest in parallel.
+    """Build the study's reports: skip current ones, run the rest in parallel.
 
     Parameters
     ----------
     study
         From :func:`dsr_workbench.corpus.study.load_study`.
-    cycles, artifacts
+    cycles, reports
         Restrict the build (default: everything).
     jobs
         Parallel jobs.
@@ -355,16 +355,16 @@ def build(
     pandas.DataFrame
         One row per job, columns :data:`RESULT_COLUMNS`.
     """
-    todo = plan(study, cycles=cycles, artifacts=artifacts)
+    todo = plan(study, cycles=cycles, reports=reports)
     lock = _lock(study, wait)
     try:
         _clean_stale(study)
         rows = []
         run = []
         for job in todo:
-            latest = latest_version(job.artifact_dir)
+            latest = latest_version(job.report_dir)
             if not force and latest is not None and read_manifest(latest).get("key") == job.key:
-                rows.append((job.cycle, job.artifact, "skipped", latest.name, 0.0, None))
+                rows.append((job.cycle, job.report, "skipped", latest.name, 0.0, None))
             else:
                 run.append(job)
         if run:
@@ -377,13 +377,13 @@ def build(
     finally:
         lock.release()
     return pd.DataFrame(rows, columns=RESULT_COLUMNS).sort_values(
-        ["cycle", "artifact"], ignore_index=True
+        ["cycle", "report"], ignore_index=True
     )
 
 
 def _expected_duration(job: Job) -> float:
     """The duration of the job's latest version (unknown jobs first: +inf)."""
-    latest = latest_version(job.artifact_dir)
+    latest = latest_version(job.report_dir)
     duration = read_manifest(latest).get("duration_s") if latest else None
     return float("inf") if duration is None else float(duration)
 
@@ -416,12 +416,12 @@ def _run(
             except Exception as exc:
                 res = {"version": None, "error": f"{type(exc).__name__}: {exc}", "duration_s": None}
             status_ = "failed" if res.get("error") else "built"
-            bar.set_postfix_str(f"cycle {job.cycle} {job.artifact}: {status_}")
+            bar.set_postfix_str(f"cycle {job.cycle} {job.report}: {status_}")
             bar.update()
             rows.append(
                 (
                     job.cycle,
-                    job.artifact,
+                    job.report,
                     status_,
                     res.get("version"),
                     res.get("duration_s"),

@@ -13,10 +13,12 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from dsr_workbench import __version__
-from dsr_workbench.core.errors import DsrError
+from dsr_workbench.core.errors import DsrError, DsrWarning
 
 # Command-group modules, in the order they appear in ``dsr --help``.
 GROUPS: tuple[str, ...] = (
@@ -48,8 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print the project's warnings as one ``dsr: warning:`` line (others as Python does)."""
+    if issubclass(category, DsrWarning):
+        sys.stderr.write(f"dsr: warning: {message}\n")
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``dsr``; return the exit code (0 ok, 1 a problem found, 2 an error)."""
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("default", DsrWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

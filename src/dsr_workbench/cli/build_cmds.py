@@ -9,9 +9,9 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the build commands to ``dsr``."""
-    p = sub.add_parser("build", help="build every cycle's artifacts (skips what is current)")
+    p = sub.add_parser("build", help="build every cycle's reports (skips what is current)")
     p.add_argument("--cycle", type=int, action="append", help="only this cycle (repeatable)")
-    p.add_argument("--artifact", action="append", help="only this artifact (repeatable)")
+    p.add_argument("--report", action="append", help="only this report (repeatable)")
     p.add_argument("--jobs", "-j", type=int, default=2, help="parallel jobs (default 2)")
     p.add_argument("--force", action="store_true", help="run even jobs that are current")
     p.add_argument(
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=_build)
 
-    p = sub.add_parser("status", help="which artifacts are current, stale, failed or missing")
+    p = sub.add_parser("status", help="which reports are current, stale, failed or missing")
     p.set_defaults(handler=_status)
 
     p = sub.add_parser("verify", help="is a version still what today's inputs produce?")
@@ -57,7 +57,7 @@ def _build(args: argparse.Namespace) -> int:
     result = build(
         study,
         cycles=args.cycle,
-        artifacts=args.artifact,
+        reports=args.report,
         jobs=args.jobs,
         force=args.force,
         executor=args.executor,
@@ -71,7 +71,7 @@ def _build(args: argparse.Namespace) -> int:
     )
     failed = result[result.status == "failed"]
     for row in failed.itertuples(index=False):
-        print(f"  FAILED cycle {row.cycle} {row.artifact}: {row.error}", file=sys.stderr)
+        print(f"  FAILED cycle {row.cycle} {row.report}: {row.error}", file=sys.stderr)
     return 1 if len(failed) else 0
 
 

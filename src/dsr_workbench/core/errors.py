@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DsrError", "InputError", "StudyError"]
+__all__ = ["DsrError", "DsrWarning", "InputError", "StudyError"]
 
 
 class DsrError(ValueError):
@@ -70,3 +70,10 @@ class InputError(DsrError):
 
 class StudyError(DsrError):
     """``study.yaml`` (or another study configuration file) is invalid."""
+
+
+class DsrWarning(UserWarning):
+    """Base class of the project's warnings: one line naming the file, line or key.
+
+    The ``dsr`` command prints each as ``dsr: warning: <message>`` on stderr.
+    """

@@ -23,16 +23,18 @@ import datetime as dt
 import difflib
 import os
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from dsr_workbench.core.errors import StudyError
+from dsr_workbench.core.errors import DsrWarning, StudyError
 from dsr_workbench.core.yamlio import YamlDoc, load_yaml
 
 __all__ = [
+    "DsrDeprecationWarning",
     "KINDS",
     "PERSPECTIVES",
     "Study",
@@ -55,7 +57,8 @@ _TOP: dict[str, bool] = {
     "researchers": False,
     "cycles": True,
     "transcripts": True,
-    "artifacts": False,
+    "reports": False,
+    "artifacts": False,  # deprecated spelling of "reports" (read for one release)
     "evaluation": False,
 }
 _SECTIONS: dict[str, dict[str, bool]] = {
@@ -105,7 +108,7 @@ class Study:
     key_file
         Where the pseudonymisation key is expected (may not exist).
     raw
-        The parsed YAML (for sections other modules own, e.g. ``artifacts``).
+        The parsed YAML (for sections other modules own, e.g. ``reports``).
     """
 
     path: Path
@@ -133,7 +136,7 @@ class Study:
 
     @property
     def reports_dir(self) -> Path:
-        """Where builds write their artifacts."""
+        """Where builds write their reports."""
         return self.paths["reports"]
 
     def speaker_map(self) -> dict[str, str]:
@@ -258,6 +261,40 @@ def _key(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
+class DsrDeprecationWarning(DsrWarning, DeprecationWarning):
+    """A ``study.yaml`` spelling that still works but will stop working in the next release."""
+
+
+def _rename_artifacts_to_reports(doc: YamlDoc, path: Path) -> None:
+    """Read the old top-level key ``artifacts:`` as ``reports:``, with a deprecation warning.
+
+    Until 0.2 the build's outputs were called artifacts; the word now means the designed DSR
+    artifacts, and the section is ``reports:``. Line numbers move with the keys, so messages
+    about the old file still name the right line.
+    """
+    data = doc.data
+    if not isinstance(data, dict) or "artifacts" not in data:
+        return
+    line = doc.lines.get("artifacts")
+    if "reports" in data:
+        raise StudyError(
+            "both 'reports' and its old name 'artifacts' are present",
+            path=path,
+            line=line,
+            key="artifacts",
+            hint="move the entries of 'artifacts:' under 'reports:' and delete 'artifacts:'",
+        )
+    warnings.warn(
+        f"{path.name}:{line}: key 'artifacts' is deprecated: rename it to 'reports' "
+        "(a notebook's build output is a report; 'artifact' means a designed DSR artifact)",
+        DsrDeprecationWarning,
+        stacklevel=3,
+    )
+    data["reports"] = data.pop("artifacts")
+    for key in [k for k in doc.lines if k == "artifacts" or k.startswith("artifacts.")]:
+        doc.lines["reports" + key[len("artifacts") :]] = doc.lines.pop(key)
+
+
 def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> Study:
     """Read and validate a ``study.yaml``.
 
@@ -292,6 +329,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         path = find_study(path if path.is_dir() else path.parent)
     path = path.resolve()
     doc = load_yaml(path)
+    _rename_artifacts_to_reports(doc, path)
     data = doc.data
     check = _Checker(doc)
     check.keys(data, _TOP, "")
