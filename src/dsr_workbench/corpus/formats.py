@@ -2,7 +2,9 @@
 
 Readers turn a file into a list of :class:`Utterance` (speaker, text, source line, times);
 :mod:`dsr_workbench.corpus.read` merges them into turns and renders the normalised text. Writers
-do the reverse, for exports, tests and the synthetic-corpus generator.
+do the reverse, for exports, tests and the synthetic-corpus generator. The readers live here;
+the writers in :mod:`dsr_workbench.corpus.write` and the suffix, speaker-pattern and timestamp
+conventions both share in :mod:`dsr_workbench.corpus.notation` (all re-exported here).
 
 Supported formats (``format`` names in brackets):
 
@@ -38,11 +40,20 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsr_workbench.core.errors import InputError
+from dsr_workbench.corpus.notation import (
+    _TS,
+    FORMATS,
+    TEXT_VARIANTS,
+    format_of,
+    format_time,
+    parse_time,
+)
+from dsr_workbench.corpus.write import write_transcript
 
 __all__ = [
     "FORMATS",
@@ -56,33 +67,6 @@ __all__ = [
     "parse_time",
     "write_transcript",
 ]
-
-FORMATS: dict[str, str] = {
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "md",
-    ".markdown": "md",
-    ".docx": "docx",
-    ".vtt": "vtt",
-    ".srt": "srt",
-}
-"""File suffix -> format name."""
-
-_NAME = r"[^\W\d_][\w .'’\-]{0,39}?"
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-
-TEXT_VARIANTS: dict[str, re.Pattern[str]] = {
-    "bracket_time": re.compile(rf"^\[(?P<ts>{_TS})\]\s*(?P<name>{_NAME})\s*:\s*(?P<text>.*)$"),
-    "paren_time": re.compile(rf"^(?P<name>{_NAME})\s*\((?P<ts>{_TS})\)\s*:\s*(?P<text>.*)$"),
-    "at": re.compile(rf"^@(?P<name>{_NAME})\s*:\s*(?P<text>.*)$"),
-    "bracket_name": re.compile(rf"^\[(?P<name>{_NAME})\]\s*:?\s*(?P<text>.*)$"),
-    "colon": re.compile(rf"^(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?\s*:(?:\*\*)?(?:\s+(?P<text>.*)|$)"),
-    "speaker_line": re.compile(
-        rf"^(?:#{{1,6}}\s+(?P<name>{_NAME})\s*:?|\*\*(?P<bname>{_NAME})\s*:?\*\*"
-        rf"|(?P<oname>{_NAME})\s{{2,}}(?P<ts>{_TS}))\s*$"
-    ),
-}
-"""Speaker patterns of plain-text transcripts, in order of preference on a tie."""
 
 _MAX_NAME_WORDS = 4
 _VTT_TIMING = re.compile(
@@ -115,54 +99,6 @@ class Utterance:
     line: int
     t_start: float | None = None
     t_end: float | None = None
-
-
-def format_of(path: str | Path) -> str:
-    """Return the format name of a transcript file from its suffix.
-
-    Examples
-    --------
-    >>> format_of("interviews/I01.TXT"), format_of("a.vtt")
-    ('txt', 'vtt')
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(
-            f"unsupported transcript format '{suffix or '(no suffix)'}'",
-            path=path,
-            hint="use one of " + ", ".join(sorted(FORMATS)),
-        )
-    return FORMATS[suffix]
-
-
-def parse_time(value: str) -> float:
-    """Parse ``hh:mm:ss[.fff]``, ``mm:ss`` or ``h:mm:ss,fff`` into seconds.
-
-    Examples
-    --------
-    >>> parse_time("01:02:03.5"), parse_time("2:05"), parse_time("00:00:01,250")
-    (3723.5, 125.0, 1.25)
-    """
-    parts = value.replace(",", ".").split(":")
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + float(part)
-    return seconds
-
-
-def format_time(seconds: float, sep: str = ".") -> str:
-    """Format seconds as ``hh:mm:ss.mmm`` (``sep=","`` for SubRip).
-
-    Examples
-    --------
-    >>> format_time(3723.5), format_time(1.25, ",")
-    ('01:02:03.500', '00:00:01,250')
-    """
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
 
 
 def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
@@ -492,147 +428,3 @@ def parse_file(path: str | Path, encoding: str = "utf-8") -> tuple[str, list[Utt
     if fmt in ("vtt", "srt"):
         return fmt, _parse_captions(text, path, fmt)
     return fmt, parse_lines(text.split("\n"), path)
-
-
-# --------------------------------------------------------------------------- writers
-
-
-def _turn_fields(turns: Iterable[object]) -> list[tuple[str, str, float | None, float | None]]:
-    out = []
-    for t in turns:
-        get = t.get if isinstance(t, dict) else (lambda k, d=None, t=t: getattr(t, k, d))
-        start, end = get("t_start"), get("t_end")
-        start = None if start is None or start != start else float(start)
-        end = None if end is None or end != end else float(end)
-        out.append((str(get("speaker")), str(get("text")), start, end))
-    return out
-
-
-def _require_times(rows: list[tuple[str, str, float | None, float | None]], fmt: str) -> None:
-    if any(start is None for _, _, start, _ in rows):
-        raise InputError(
-            f"format '{fmt}' needs t_start for every turn",
-            hint="give times or choose a format without times (txt, docx)",
-        )
-
-
-def write_transcript(
-    turns: Iterable[object], path: str | Path, *, variant: str = "colon", words_per_cue: int = 18
-) -> Path:
-    """Write turns to a transcript file; the format comes from the suffix.
-
-    Parameters
-    ----------
-    turns
-        Rows with ``speaker``, ``text`` and, for timed formats, ``t_start`` and ``t_end``
-        (dicts, namedtuples or ``DataFrame.itertuples()``).
-    path
-        Target file (``.txt``, ``.md``, ``.docx``, ``.vtt``, ``.srt``).
-    variant
-        For text formats one of :data:`TEXT_VARIANTS`; for subtitles ``"voice"`` (``<v Name>``
-        on every cue, ``.vtt`` only), ``"colon"`` (``Name:`` on every cue) or
-        ``"colon_first"`` (``Name:`` on the first cue of a turn only; the others continue it).
-    words_per_cue
-        Subtitle formats split a turn into cues of about this many words.
-
-    Returns
-    -------
-    Path
-        The file written (atomically: a temporary file renamed into place).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
-    >>> _ = write_transcript([{"speaker": "Kim", "text": "Hello."}], target)
-    >>> target.read_text()
-    'Kim: Hello.\\n'
-    """
-    from dsr_workbench.core.atomic import atomic_write_bytes
-
-    path = Path(path)
-    fmt = format_of(path)
-    rows = _turn_fields(turns)
-    if fmt in ("txt", "md"):
-        data = _render_text(rows, variant).encode("utf-8")
-    elif fmt == "docx":
-        data = _render_docx(rows)
-    else:
-        _require_times(rows, fmt)
-        data = _render_captions(rows, fmt, variant, words_per_cue).encode("utf-8")
-    return atomic_write_bytes(path, data)
-
-
-def _render_text(rows: list[tuple[str, str, float | None, float | None]], variant: str) -> str:
-    if variant not in TEXT_VARIANTS:
-        raise InputError(
-            f"unknown text variant '{variant}'", hint="use one of " + ", ".join(TEXT_VARIANTS)
-        )
-    if variant in ("bracket_time", "paren_time"):
-        _require_times(rows, variant)
-    blocks = []
-    for speaker, text, start, _ in rows:
-        ts = "" if start is None else format_time(start).split(".")[0]
-        if variant == "colon":
-            blocks.append(f"{speaker}: {text}")
-        elif variant == "bracket_time":
-            blocks.append(f"[{ts}] {speaker}: {text}")
-        elif variant == "paren_time":
-            blocks.append(f"{speaker} ({ts}): {text}")
-        elif variant == "at":
-            blocks.append(f"@{speaker}: {text}")
-        elif variant == "bracket_name":
-            blocks.append(f"[{speaker}]\n{text}")
-        else:  # speaker_line
-            paragraphs = "\n\n".join(text.split("\n"))
-            blocks.append(f"**{speaker}**\n\n{paragraphs}")
-    sep = "\n" if variant in ("bracket_time", "paren_time", "at") else "\n\n"
-    return sep.join(blocks) + "\n"
-
-
-def _render_docx(rows: list[tuple[str, str, float | None, float | None]]) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for speaker, text, _, _ in rows:
-        para = document.add_paragraph()
-        para.add_run(f"{speaker}:").bold = True
-        para.add_run(f" {text}")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _render_captions(
-    rows: list[tuple[str, str, float | None, float | None]],
-    fmt: str,
-    variant: str,
-    words_per_cue: int,
-) -> str:
-    sep = "." if fmt == "vtt" else ","
-    blocks = ["WEBVTT"] if fmt == "vtt" else []
-    number = 0
-    for speaker, text, start, end in rows:
-        assert start is not None
-        words = text.split()
-        chunks = [words[i : i + words_per_cue] for i in range(0, len(words), words_per_cue)] or [[]]
-        stop = end if end is not None else start + 0.4 * max(len(words), 1)
-        step = (stop - start) / len(chunks)
-        for i, chunk in enumerate(chunks):
-            number += 1
-            body = " ".join(chunk)
-            if fmt == "vtt":
-                body = html.escape(body, quote=False)
-            if fmt == "vtt" and variant == "voice":
-                body = f"<v {speaker}>{body}"
-            elif i == 0 or variant != "colon_first":
-                body = f"{speaker}: {body}"
-            timing = (
-                f"{format_time(start + i * step, sep)} --> "
-                f"{format_time(start + (i + 1) * step, sep)}"
-            )
-            if fmt == "srt":
-                blocks.append(f"{number}\n{timing}\n{body}")
-            else:
-                blocks.append(f"{timing}\n{body}")
-    return "\n\n".join(blocks) + "\n"
