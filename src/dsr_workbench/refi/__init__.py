@@ -1,18 +1,18 @@
 """REFI-QDA exchange: import and export QDPX projects and QDC codebooks.
 
 REFI-QDA 1.5 (QDA-XML 1.0 schemas) is how NVivo, ATLAS.ti, MAXQDA, QualCoder and others
-exchange projects. This module is the public entry point; the work is split by concern:
+exchange projects. This package is the public entry point; the work is split by concern:
 
 =====================================  =========================================================
 :mod:`~dsr_workbench.refi.read`        :func:`read_qdpx` / :func:`read_qdc`: any tool's file as
                                        a :class:`QdpxProject` (:mod:`~dsr_workbench.refi.model`)
-:mod:`~dsr_workbench.refi.qdaxml`         QDA-XML elements, GUID references, code trees, plain text
+:mod:`~dsr_workbench.refi.qdaxml`      QDA-XML elements, GUID references, code trees, plain text
 :mod:`~dsr_workbench.refi.positions`   per-source detection of how positions are counted, and
                                        conversion to our code-point offsets
 :mod:`~dsr_workbench.refi.safety`      the untrusted archive: zip-slip, zip bombs, XML entities
 :mod:`~dsr_workbench.refi.codebook`    our codes as REFI ``Code`` elements (GUIDs, description)
 :mod:`~dsr_workbench.refi.write`       :func:`export_qdpx` / :func:`export_qdc`
-:mod:`~dsr_workbench.refi.importing`      :func:`import_refi`: a file into the study's coding logs
+:mod:`~dsr_workbench.refi.importing`   :func:`import_refi`: a file into the study's coding logs
 :mod:`~dsr_workbench.refi.sources`     which transcript each source is, or which new file
 :mod:`~dsr_workbench.refi.merge`       matching codes with the codebook; appending new ones
 =====================================  =========================================================
