@@ -127,19 +127,19 @@ def run(ctx: Context) -> Section:
     everything = plan(load_study(study_dir))
     select: list[str]
     cycles: list[int] | None
-    reports: list[str] | None
+    selected_reports: list[str] | None
     if ctx.quick:
-        select, cycles, reports = QUICK_SELECTION
+        select, cycles, selected_reports = QUICK_SELECTION
     elif full:
-        select, cycles, reports = [], None, None
+        select, cycles, selected_reports = [], None, None
     else:
         known = {job.report for job in everything if job.cycle == SELECTION_CYCLE}
         names = [a for a in SELECTION_REPORTS if a in known] or sorted(known)[:4]
-        cycles, reports = [SELECTION_CYCLE], names
+        cycles, selected_reports = [SELECTION_CYCLE], names
         select = ["--cycle", str(SELECTION_CYCLE)]
         for name in names:
             select += ["--report", name]
-    jobs = plan(load_study(study_dir), cycles=cycles, reports=reports)
+    jobs = plan(load_study(study_dir), cycles=cycles, reports=selected_reports)
     n = len(jobs)
     readers = sum(CHANGED in job.inputs for job in jobs)
     reports = study_dir / "reports"
@@ -248,7 +248,7 @@ def run(ctx: Context) -> Section:
                 str(study_dir),
                 str(ctx.runs),
                 json.dumps(cycles),
-                json.dumps(reports),
+                json.dumps(selected_reports),
             ],
             env=env,
         )
