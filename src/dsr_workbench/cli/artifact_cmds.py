@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("artifact")
     s.add_argument("version")
     s.add_argument("--out", required=True, type=Path, help="FILE.html or FILE.docx")
+    s.add_argument(
+        "--key",
+        type=Path,
+        help="pseudonymisation key: leave out quotes naming a real person (default: the "
+        "study's key_file, if it exists)",
+    )
     s.set_defaults(handler=_sheet)
 
 
@@ -150,9 +156,15 @@ def _trace(args: argparse.Namespace) -> int:
 
 def _sheet(args: argparse.Namespace) -> int:
     from dsr_workbench.build.sheet import write_sheet
+    from dsr_workbench.corpus.pseudonymise import load_key
 
     ctx = _context(args)
-    path = write_sheet(ctx["study"], ctx["arts"], args.artifact, args.version, args.out,
-                       evaluations=ctx["evaluations"])  # fmt: skip
+    study = ctx["study"]
+    key_path = args.key or study.key_file
+    key = load_key(key_path) if key_path is not None and Path(key_path).exists() else None
+    if args.key is not None and key is None:
+        load_key(args.key)  # raises the one-line "not found" error
+    path = write_sheet(study, ctx["arts"], args.artifact, args.version, args.out,
+                       evaluations=ctx["evaluations"], key=key)  # fmt: skip
     print(f"wrote {path}")
     return 0

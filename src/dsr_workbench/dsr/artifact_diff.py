@@ -18,7 +18,14 @@ import pandas as pd
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.dsr.artifacts import Artifacts
 
-__all__ = ["CHANGE_COLUMNS", "CHANGES", "SOURCE_COLUMNS", "artifact_diff", "change_sources"]
+__all__ = [
+    "CHANGE_COLUMNS",
+    "CHANGES",
+    "SOURCE_COLUMNS",
+    "artifact_diff",
+    "change_sources",
+    "source_texts",
+]
 
 CHANGES: tuple[str, ...] = ("added", "removed", "renamed", "moved", "reworded")
 """Kinds of change, in the order they are listed."""
@@ -171,3 +178,41 @@ def change_sources(arts: Artifacts, diff: pd.DataFrame) -> pd.DataFrame:
                     rows.append([ch.element_id, ch.change, dec, "requirement", req,
                                  s.reference, s.kind, s.target])  # fmt: skip
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def source_texts(
+    sources: pd.DataFrame,
+    *,
+    turns: pd.DataFrame | None = None,
+    evaluations: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``sources`` (e.g. :func:`change_sources`) with what each reference says and who said it.
+
+    Adds ``who`` (participant id and perspective) and ``text`` (the turn's words, or the
+    rating and its comment); codings and references not found keep <NA>.
+
+    Examples
+    --------
+    >>> src = pd.DataFrame({"kind": ["transcript"], "target": ["FG1#2"]})
+    >>> turns = pd.DataFrame({"transcript_id": ["FG1"], "turn": [2], "participant_id": ["P01"],
+    ...                       "perspective": ["client"], "text": ["Hannah, Alpha."]})
+    >>> source_texts(src, turns=turns)[["who", "text"]].iloc[0].tolist()
+    ['P01 (client)', 'Hannah, Alpha.']
+    """
+    said: dict[tuple[str, str], tuple[str, str]] = {}
+    if turns is not None:
+        for t in turns.itertuples(index=False):
+            said[("transcript", f"{t.transcript_id}#{t.turn}")] = (
+                f"{t.participant_id} ({t.perspective})",
+                str(t.text),
+            )
+    if evaluations is not None:
+        for r in evaluations.itertuples(index=False):
+            said[("rating", f"{r.episode}/{r.participant}/{r.criterion}")] = (
+                f"{r.participant} ({r.perspective})",
+                f"{r.criterion} {r.rating}: {r.comment}")  # fmt: skip
+    out = sources.copy()
+    found = [said.get((k, t)) for k, t in zip(out["kind"], out["target"], strict=True)]
+    out["who"] = [None if f is None else f[0] for f in found]
+    out["text"] = [None if f is None else f[1] for f in found]
+    return out

@@ -116,9 +116,7 @@ class Artifacts:
         """The row of :attr:`versions` for one version."""
         if artifact not in set(self.artifacts["artifact"]):
             known = ", ".join(self.artifacts["artifact"]) or "none"
-            raise DsrError(
-                f"no artifact '{artifact}'", key="artifact", hint=f"use one of: {known}"
-            )
+            raise DsrError(f"no artifact '{artifact}'", key="artifact", hint=f"use one of: {known}")
         rows = self.versions[
             (self.versions["artifact"] == artifact) & (self.versions["version"] == version)
         ]
@@ -155,8 +153,8 @@ def research_questions(study: Study, artifacts: set[str] | None = None) -> pd.Da
     --------
     >>> from dsr_workbench.corpus.study import load_study
     >>> rqs = research_questions(load_study(EXAMPLE_STUDY))
-    >>> rqs[["rq_id", "parent"]].to_string(index=False)
-    'rq_id parent\\n  RQ1   None\\n RQ1a    RQ1\\n RQ1b    RQ1\\n RQ1c    RQ1'
+    >>> dict(zip(rqs["rq_id"], rqs["parent"], strict=True))
+    {'RQ1': None, 'RQ1a': 'RQ1', 'RQ1b': 'RQ1', 'RQ1c': 'RQ1'}
     """
     doc = YamlDoc(study.raw, study.lines, study.path)
     items = study.raw.get("research_questions") or []
@@ -192,7 +190,9 @@ def research_questions(study: Study, artifacts: set[str] | None = None) -> pd.Da
                             f"artifact '{name}' does not exist",
                             f"add data/artifacts/{name}/artifact.yaml or use one of: "
                             f"{', '.join(sorted(artifacts)) or 'none'}")  # fmt: skip
-    return pd.DataFrame(rows, columns=RQ_COLUMNS)
+    table = pd.DataFrame(rows, columns=RQ_COLUMNS, dtype=object)
+    table["parent"] = pd.Series([r[2] for r in rows], dtype=object, index=table.index)
+    return table
 
 
 def load_artifacts(
@@ -225,9 +225,9 @@ def load_artifacts(
     --------
     >>> from dsr_workbench.corpus.study import load_study
     >>> arts = load_artifacts(load_study(EXAMPLE_STUDY))
-    >>> arts.versions[["artifact", "version", "cycle", "status"]].to_string(index=False)
-    ...                                     # doctest: +NORMALIZE_WHITESPACE
-    'artifact version cycle status\\n development-framework v1 1 evaluated ...'
+    >>> arts.versions.groupby("artifact")["version"].agg(", ".join).to_dict()
+    {'development-framework': 'v1, v2, v3', 'expectation-alignment': 'v1, v2', \
+'partner-differentiation': 'v1, v2'}
     >>> sorted(arts.version("development-framework", "v3")["kind"].unique())[:3]
     ['governance_mechanism', 'layer', 'phase']
     """
@@ -307,7 +307,9 @@ def _read_artifact(folder: Path) -> dict[str, Any]:
                     "e.g. [phase, success_factor, practice]")  # fmt: skip
     layout = data.get("layout")
     if layout is not None and layout not in LAYOUTS:
-        raise _fail(doc, "layout", f"unknown layout '{layout}'", f"use one of: {', '.join(LAYOUTS)}")
+        raise _fail(
+            doc, "layout", f"unknown layout '{layout}'", f"use one of: {', '.join(LAYOUTS)}"
+        )
     return {
         "artifact": folder.name, "title": str(data["title"]), "kind": data["kind"],
         "purpose": str(data.get("purpose") or ""),
@@ -394,8 +396,12 @@ def _walk(
         seen.add(eid)
         if eid in kinds_seen and kinds_seen[eid][0] != kind:
             was, path, line = kinds_seen[eid]
-            raise _fail(doc, f"{key}.kind", f"element '{eid}' was a {was} ({path.name}:{line}), "
-                        f"now a {kind}", "keep an element's kind, or give the new one a new id")
+            raise _fail(
+                doc,
+                f"{key}.kind",
+                f"element '{eid}' was a {was} ({path.name}:{line}), now a {kind}",
+                "keep an element's kind, or give the new one a new id",
+            )
         kinds_seen.setdefault(eid, (kind, doc.path, doc.line(f"{key}.kind")))  # fmt: skip
         props = item.get("properties") or {}
         if not isinstance(props, dict) or any(isinstance(v, dict | list) for v in props.values()):
@@ -434,8 +440,12 @@ def _check_links(
     for art in raw_arts:
         rq = art["research_question"]
         if rq is not None and rq not in rq_ids:
-            raise _fail(art["_doc"], "research_question", f"research question '{rq}' is not in "
-                        "study.yaml", f"use one of: {', '.join(sorted(rq_ids)) or 'none'}")
+            raise _fail(
+                art["_doc"],
+                "research_question",
+                f"research question '{rq}' is not in study.yaml",
+                f"use one of: {', '.join(sorted(rq_ids)) or 'none'}",
+            )
     dec = arts.decisions
     if dec is None:
         return
@@ -449,8 +459,12 @@ def _check_links(
     for e in raw_elements:
         for j, req in enumerate(e["addresses"]):
             if req not in req_ids:
-                raise _fail(e["_doc"], f"{e['_key']}.addresses[{j}]", f"requirement '{req}' "
-                            "is not in decisions.yaml", "add it there or fix the id")
+                raise _fail(
+                    e["_doc"],
+                    f"{e['_key']}.addresses[{j}]",
+                    f"requirement '{req}' is not in decisions.yaml",
+                    "add it there or fix the id",
+                )
         for j, d in enumerate(e["decisions"]):
             if d not in by_id:
                 raise _fail(e["_doc"], f"{e['_key']}.decisions[{j}]", f"decision '{d}' is not "
@@ -482,4 +496,3 @@ def _check_decision_versions(study: Study, arts: Artifacts, names: set[str]) -> 
             key, message, hint = problem
             line = doc.line(key) if doc is not None else None
             raise DsrError(message, path=path, line=line, key=key, hint=hint)
-

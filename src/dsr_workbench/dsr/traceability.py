@@ -26,6 +26,7 @@ __all__ = [
     "evaluation_by_version",
     "resolve",
     "traceability",
+    "version_of_cycle",
 ]
 
 LINK_COLUMNS: list[str] = [
@@ -58,7 +59,7 @@ def resolve(
     >>> from dsr_workbench.dsr.artifacts import load_artifacts
     >>> arts = load_artifacts(load_study(EXAMPLE_STUDY))
     >>> refs = resolve(arts, turns=pd.DataFrame({"transcript_id": ["FG1"], "turn": [23]}))
-    >>> refs[refs["kind"] == "transcript"]["resolved"].any(), refs["resolved"].isna().any()
+    >>> bool(refs[refs["kind"] == "transcript"]["resolved"].any()), bool(refs["resolved"].isna().any())
     (True, True)
     """
     known: dict[str, set[str] | None] = {
@@ -72,11 +73,11 @@ def resolve(
         ),
     }  # fmt: skip
     refs = arts.references.copy()
-    refs["resolved"] = pd.array(
-        [None if known[k] is None else t in known[k] for k, t in zip(refs["kind"], refs["target"],
-                                                                      strict=True)],
-        dtype="boolean",
-    )  # fmt: skip
+    flags: list[bool | None] = []
+    for k, t in zip(refs["kind"], refs["target"], strict=True):
+        targets = known[k]
+        flags.append(None if targets is None else t in targets)
+    refs["resolved"] = pd.array(flags, dtype="boolean")
     return refs
 
 
@@ -306,3 +307,20 @@ def evaluation_by_version(
     numbers = arts.versions.set_index(["artifact", "version"])["number"]
     out["_n"] = [numbers[(a, v)] for a, v in zip(out["artifact"], out["version"], strict=True)]
     return out.sort_values(["_n", "purpose", "criterion"]).drop(columns="_n")[columns]
+
+
+def version_of_cycle(arts: Artifacts, artifact: str, cycle: int) -> str | None:
+    """The artifact's latest version written in ``cycle`` (``None`` if there is none).
+
+    Examples
+    --------
+    >>> from dsr_workbench.corpus.study import load_study
+    >>> from dsr_workbench.dsr.artifacts import load_artifacts
+    >>> arts = load_artifacts(load_study(EXAMPLE_STUDY))
+    >>> version_of_cycle(arts, "expectation-alignment", 3), version_of_cycle(arts,
+    ...     "expectation-alignment", 2)
+    ('v2', None)
+    """
+    v = arts.versions
+    mine = v[(v["artifact"] == artifact) & (v["cycle"] == int(cycle))]
+    return None if mine.empty else str(mine.sort_values("number")["version"].iloc[-1])

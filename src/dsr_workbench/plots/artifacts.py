@@ -92,7 +92,7 @@ def artifact_figure(
     >>> from dsr_workbench.dsr.artifacts import load_artifacts
     >>> arts = load_artifacts(load_study(EXAMPLE_STUDY))
     >>> fig = artifact_figure(arts.version("development-framework", "v3"))
-    >>> [t.get_text() for t in fig.axes[0].texts][:3]
+    >>> [t.get_text() for t in fig.axes[0].texts if "•" not in t.get_text()][:3]
     ['Partner selection', 'Technology transfer', 'Clinical supply']
     """
     if elements.empty:
@@ -158,8 +158,16 @@ def _matrix(el: pd.DataFrame) -> Figure:
         i = len(kinds) + b
         y = 1 - head - (i + 1) * rh + 0.004
         kids = _descendants(el, band.element_id)
-        _box(ax, left + 0.003, y, 1 - left - 0.006, rh - 0.008,
-             "  ·  ".join(kids["name"]) or band.name, color=palette[i], size="small")
+        _box(
+            ax,
+            left + 0.003,
+            y,
+            1 - left - 0.006,
+            rh - 0.008,
+            "  ·  ".join(kids["name"]) or band.name,
+            color=palette[i],
+            size="small",
+        )
         ax.text(left - 0.008, y + rh / 2, _wrap(band.name, 14), ha="right", va="center",
                 fontsize="small", fontweight="bold")  # fmt: skip
         props = band.properties or {}
@@ -236,8 +244,15 @@ def _flow(el: pd.DataFrame) -> Figure:
              color=palette[0], size="small", align="left")  # fmt: skip
         if j < len(steps) - 1:
             mid = (bottom + ceiling) / 2
-            ax.add_patch(FancyArrowPatch((x + w - 0.05, mid), (x + w + 0.004, mid),
-                                         arrowstyle="-|>", mutation_scale=18, color="0.3"))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (x + w - 0.05, mid),
+                    (x + w + 0.004, mid),
+                    arrowstyle="-|>",
+                    mutation_scale=18,
+                    color="0.3",
+                )
+            )
     for r, (kind, items) in enumerate(above):
         y = 1 - (r + 1) * band
         text = f"{_label(kind)}s:  " + "  ·  ".join(items["name"])
