@@ -274,6 +274,7 @@ def load_artifacts(
                                     "target", "path", "line", "key"]),
         decisions,
     )  # fmt: skip
+    out.elements["parent"] = pd.Series([e["parent"] for e in elements], dtype=object)
     _check_links(study, out, arts, versions, elements)
     return out
 
