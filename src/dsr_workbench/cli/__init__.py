@@ -26,6 +26,7 @@ GROUPS: tuple[str, ...] = (
     "dsr_workbench.cli.build_cmds",
     "dsr_workbench.cli.reliability_cmds",
     "dsr_workbench.cli.evaluation_cmds",
+    "dsr_workbench.cli.artifact_cmds",
     "dsr_workbench.cli.coding_cmds",
     "dsr_workbench.cli.present_cmds",
     "dsr_workbench.cli.qdpx_cmds",

@@ -60,6 +60,7 @@ _TOP: dict[str, bool] = {
     "reports": False,
     "artifacts": False,  # deprecated spelling of "reports" (read for one release)
     "evaluation": False,
+    "research_questions": False,  # validated by dsr.artifacts.research_questions
 }
 _SECTIONS: dict[str, dict[str, bool]] = {
     "study": {

@@ -5,15 +5,15 @@ design cycle: these functions turn ``study.yaml``, the evaluation record and the
 slide content (Markdown and figures from :mod:`dsr_workbench.plots`), and
 :func:`live_views` builds the facilitator's live widgets.
 
-Which figure stands for which artifact is the registry :data:`ARTIFACT_FIGURES`
-(``{artifact: (title, builder)}``, a builder takes the survey and returns a Figure); an
-artifact without an entry is presented by its name, version and episode only.
+Each artifact version a cycle's episodes evaluate is presented from its own data
+(``data/artifacts/<artifact>/vN.yaml``, :func:`~dsr_workbench.dsr.artifacts.load_artifacts`),
+drawn by :func:`~dsr_workbench.plots.artifacts.artifact_figure`; a version without a file is
+presented by its name, version and episode only.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,24 +22,19 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from matplotlib.figure import Figure
 
-from dsr_workbench.analysis.differentiation import segment
-from dsr_workbench.analysis.gap import relationship_gap
 from dsr_workbench.analysis.survey import SurveyData
-from dsr_workbench.analysis.trajectories import transition_matrix
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import Study
+from dsr_workbench.dsr.artifacts import load_artifacts
 from dsr_workbench.dsr.record import load_episodes, load_evaluations
-from dsr_workbench.plots.differentiation import quadrant_plot
+from dsr_workbench.plots.artifacts import artifact_figure
 from dsr_workbench.plots.evaluation import rating_trajectories
-from dsr_workbench.plots.gap import gap_bars
-from dsr_workbench.plots.trajectories import transition_heatmap
 from dsr_workbench.widgets._common import escape, figure_png, widget_bundle
 from dsr_workbench.widgets.differentiation import DifferentiationWhatIf
 from dsr_workbench.widgets.evaluation_form import EvaluationForm
 from dsr_workbench.widgets.gap_explorer import GapExplorer
 
 __all__ = [
-    "ARTIFACT_FIGURES",
     "EPISODE_SUMMARY_COLUMNS",
     "LiveViews",
     "artifact_gallery",
@@ -64,22 +59,6 @@ EPISODE_SUMMARY_COLUMNS = [
     "n_participants",
 ]
 """Columns of :func:`cycle_episodes`."""
-
-ARTIFACT_FIGURES: dict[str, tuple[str, Callable[[SurveyData], Figure]]] = {
-    "development-framework": (
-        "How relationships move through the phases",
-        lambda s: transition_heatmap(transition_matrix(s.phases)),
-    ),
-    "partner-differentiation": (
-        "Partner differentiation: the portfolio",
-        lambda s: quadrant_plot(segment(s.relationships)),
-    ),
-    "expectation-alignment": (
-        "The Relationship Gap the method aligns",
-        lambda s: gap_bars(relationship_gap(s.responses, level="construct", n_resamples=0)),
-    ),
-}
-"""Artifact name → (slide title, figure builder taking the survey)."""
 
 
 def evaluation_folder(study: Study) -> Any:
@@ -159,45 +138,46 @@ def cycle_title(study: Study, cycle: int) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def artifact_gallery(study: Study, survey: SurveyData, cycle: int, *, dpi: int = 90) -> HTML:
-    """One slide with a figure for each artifact evaluated in the cycle, side by side.
+def artifact_gallery(study: Study, survey: SurveyData | None, cycle: int, *, dpi: int = 80) -> HTML:
+    """The artifact versions evaluated in the cycle, each drawn from its element tree.
 
-    Artifacts are those of the cycle's episodes, in order; each gets its
-    :data:`ARTIFACT_FIGURES` figure, or a caption only when it has none.
+    Artifacts are those of the cycle's episodes, in order, one figure each with its title,
+    version, status and summary (``survey`` is not used; kept for the notebook's call).
 
     Examples
     --------
-    >>> from dsr_workbench.analysis.survey import read_survey
     >>> from dsr_workbench.corpus.study import load_study
-    >>> study = load_study(EXAMPLE_STUDY)
-    >>> html = artifact_gallery(study, read_survey(study.root / "data/survey"), 2).data
-    >>> html.count("<img"), "partner-differentiation v1" in html
-    (2, True)
+    >>> html = artifact_gallery(load_study(EXAMPLE_STUDY), None, 3).data
+    >>> html.count("<img"), "CMR development framework v3" in html
+    (4, True)
     """
     episodes = cycle_episodes(study, cycle)
-    versions = episodes.groupby("artifact", sort=False)["version"].agg(
-        lambda v: ", ".join(dict.fromkeys(v))
-    )
+    versions = episodes.drop_duplicates(["artifact", "version"])[["artifact", "version"]]
     if versions.empty:
         return HTML(f"<p>No artifact version is evaluated in cycle {int(cycle)} yet.</p>")
+    arts = load_artifacts(study)
+    have = set(zip(arts.versions["artifact"], arts.versions["version"], strict=True))
+    meta = arts.artifacts.set_index("artifact")
     cells = []
-    for artifact, version in versions.items():
-        title, builder = ARTIFACT_FIGURES.get(str(artifact), (None, None))
-        caption = f"<b>{escape(artifact)} {escape(version)}</b>"
-        if builder is None:
-            cells.append(f'<figure style="flex:1;margin:0 6px">{caption}</figure>')
+    for artifact, version in versions.itertuples(index=False):
+        if (artifact, version) not in have:
+            cells.append(
+                f"<figure style='margin:0 0 1em'><b>{escape(artifact)} {escape(version)}</b>"
+                " (no version file in data/artifacts)</figure>"
+            )
             continue
-        png = base64.b64encode(figure_png(builder(survey), dpi)).decode("ascii")
+        row = arts.version_row(artifact, version)
+        title = f"{meta.loc[artifact, 'title']} {version}"
+        fig = artifact_figure(arts.version(artifact, version), layout=meta.loc[artifact, "layout"])
+        png = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
         cells.append(
-            f'<figure style="flex:1;margin:0 6px;text-align:center">'
-            f'<img src="data:image/png;base64,{png}" style="max-width:100%;max-height:520px">'
-            f"<figcaption>{caption}<br>{escape(title)}</figcaption></figure>"
+            f'<figure class="dsr-artifact" style="margin:0 0 1.2em;text-align:center">'
+            f"<figcaption><b>{escape(title)}</b> ({escape(row['status'])}, cycle "
+            f"{int(row['cycle'])})<br><small>{escape(row['summary'])}</small></figcaption>"
+            f'<img src="data:image/png;base64,{png}" style="max-width:100%;max-height:640px">'
+            "</figure>"
         )
-    return HTML(
-        '<div class="dsr-gallery" style="display:flex;align-items:flex-start">'
-        + "".join(cells)
-        + "</div>"
-    )
+    return HTML('<div class="dsr-gallery">' + "".join(cells) + "</div>")
 
 
 def figure_html(fig: Figure, *, dpi: int = 90, caption: str = "") -> HTML:
