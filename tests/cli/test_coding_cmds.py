@@ -74,3 +74,40 @@ def test_commands_work_before_anything_is_coded(study, capsys, run):
     assert run(study, "codes", "stats") == 0
     assert run(study, "quotes", "SEL") == 0
     assert "(no quotes)" in capsys.readouterr().out
+
+
+def test_queries_say_how_many_codings_they_left_out(study, capsys, run):
+    run(study, "code", "auto", "--coder", "R2")
+    capsys.readouterr()
+    t1 = study.parent / "interviews" / "t1.txt"
+    t1.write_text("Interviewer: Hello.\n" + t1.read_text().replace("And audits.", "And visits."))
+    assert run(study, "quotes", "SEL") == 0
+    captured = capsys.readouterr()
+    assert "“track record”" in captured.out and "“audits”" not in captured.out
+    assert captured.err.splitlines() == [
+        "dsr quotes: left out 1 coding that could not be placed since T1 changed; "
+        "run `dsr codings check`"
+    ]
+    assert run(study, "quotes", "CAP") == 0  # CAP's coding was placed: nothing left out
+    assert capsys.readouterr().err == ""
+    assert run(study, "codes", "stats", "--csv") == 0
+    captured = capsys.readouterr()
+    assert "dsr codes stats: left out 1 coding" in captured.err
+    assert "AUDIT,Audits,1,1,1" in captured.out  # 2 codings of AUDIT, 1 placed
+
+
+def test_auto_appends_nothing_when_the_log_already_holds_the_codings(
+    study, capsys, run, monkeypatch
+):
+    """Another run appended the same codings after this run read the log: the check under the
+    log's lock keeps them from being written twice."""
+    from dsr_workbench.coding import codings as coding_api
+
+    assert run(study, "code", "auto", "--coder", "R2") == 0
+    log = study.parent / "data" / "codings" / "R2.jsonl"
+    size = log.stat().st_size
+    empty = coding_api.read_logs(log).iloc[:0]
+    monkeypatch.setattr(coding_api, "read_logs", lambda *a, **k: empty)  # a stale read
+    assert run(study, "code", "auto", "--coder", "R2") == 0
+    assert "3 matches, 0 new codings" in capsys.readouterr().err
+    assert log.stat().st_size == size

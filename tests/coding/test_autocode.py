@@ -284,3 +284,21 @@ def test_empty_codebook_rules_give_empty_typed_table():
     turns, _ = make_turns(["trust"])
     m = auto_code(turns, parse_codebook("codes:\n  - {id: A, name: A}")).matches
     assert m.empty and list(m.columns) == MATCH_COLUMNS
+
+
+def test_a_coding_moved_by_a_transcript_edit_is_not_made_twice():
+    turns, transcripts = make_turns(["We trust Gamma."])
+    book = book_of([{"keywords": ["trust"]}])
+    first = auto_code(turns, book, dry_run=False, coder="R1", transcripts=transcripts)
+    assert len(first.events) == 1
+    # a turn is prepended: the old coding moves, the same match has new offsets (a new id)
+    turns2, transcripts2 = make_turns(["Hello.", "We trust Gamma."])
+    transcripts2["sha256"] = "h2"
+    log = pd.DataFrame(first.events)
+    again = auto_code(
+        turns2, book, dry_run=False, coder="R1", transcripts=transcripts2, log_events=log
+    )
+    assert len(again.matches) == 1 and again.events == []
+    # without the log the match would be proposed at its new offsets
+    fresh = auto_code(turns2, book, dry_run=False, coder="R1", transcripts=transcripts2)
+    assert [e["coding_id"] for e in fresh.events] != [first.events[0]["coding_id"]]

@@ -66,3 +66,17 @@ def test_turn_cooccurrence_from_turns_counts_spanning_codings_in_each_turn(turns
     assert got.to_numpy().tolist() == [[2, 1, 1], [1, 1, 0], [1, 0, 1]]
     with pytest.raises(DsrError, match="needs a 'turn' column or turns="):
         cooccurrence(codings)
+
+
+def test_turns_given_win_over_a_turn_column(turns, codings_of):
+    """Anchored codings carry a ``turn`` column; ``turns=`` (e.g. one perspective's turns)
+    still decides the units, so a filter on the turns filters the matrix."""
+    codings = codings_of(
+        [("I01", 35, 100, "A", "R1"), ("I01", 90, 95, "B", "R1"), ("I01", 40, 45, "C", "R1")]
+    ).assign(turn=[2, 3, 2])
+    by_column = cooccurrence(codings, codes=["A", "B", "C"])
+    assert by_column.to_numpy().tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+    got = cooccurrence(codings, turns=turns, codes=["A", "B", "C"])
+    assert got.to_numpy().tolist() == [[2, 1, 1], [1, 1, 0], [1, 0, 1]]
+    only_turn_2 = cooccurrence(codings, turns=turns.iloc[[1]], codes=["A", "B", "C"])
+    assert only_turn_2.to_numpy().tolist() == [[1, 0, 1], [0, 0, 0], [1, 0, 1]]

@@ -317,3 +317,39 @@ def test_offset_beyond_int64_names_its_line(tmp_path):
     log.write_text(good + bad + good.replace("e1", "e3"), encoding="utf-8")
     with pytest.raises(InputError, match=r"kim\.jsonl:2: .*start/end are not integers"):
         read_log(log)
+
+
+# --------------------------------------------------------------- only_new (idempotent appends)
+
+
+def test_only_new_appends_each_coding_once_and_a_rerun_nothing(log, transcript, span):
+    events = [
+        make_add_event(transcript, *span("trust"), "TRUST", coder="R1"),
+        make_add_event(transcript, *span("audits"), "AUDIT", coder="R1"),
+    ]
+    first = append_events(log, [*events, events[0]], only_new=True)
+    assert [e["code_id"] for e in first] == ["TRUST", "AUDIT"]
+    size = log.stat().st_size
+    assert append_events(log, events, only_new=True) == []
+    assert log.stat().st_size == size  # the log did not grow
+    assert len(read_log(log)) == 2
+
+
+def test_only_new_keeps_a_removal_and_passes_other_events(log, transcript, span):
+    added = make_add_event(transcript, *span("trust"), "TRUST", coder="R1")
+    append_events(log, [added])
+    append_events(log, [{"event": "remove", "coding_id": added["coding_id"]}])
+    note = {"event": "memo", "coding_id": added["coding_id"], "memo": "why"}
+    written = append_events(log, [added, note], only_new=True)
+    assert [e["event"] for e in written] == ["memo"]  # the removed coding is not re-added
+    assert list(read_log(log)["event"]) == ["add", "remove", "memo"]
+
+
+def test_only_new_reads_a_log_with_a_complete_last_line_without_newline(log, transcript, span):
+    added = make_add_event(transcript, *span("trust"), "TRUST", coder="R1")
+    append_events(log, [added])
+    log.write_bytes(log.read_bytes().rstrip(b"\n"))
+    assert append_events(log, [added], only_new=True) == []
+    fresh = make_add_event(transcript, *span("audits"), "AUDIT", coder="R1")
+    assert len(append_events(log, [fresh], only_new=True)) == 1
+    assert list(read_log(log)["code_id"]) == ["TRUST", "AUDIT"]

@@ -72,7 +72,35 @@ def _build(args: argparse.Namespace) -> int:
     failed = result[result.status == "failed"]
     for row in failed.itertuples(index=False):
         print(f"  FAILED cycle {row.cycle} {row.report}: {row.error}", file=sys.stderr)
+    for line in _unplaced_lines(study, result):
+        print(line, file=sys.stderr)
     return 1 if len(failed) else 0
+
+
+def _unplaced_lines(study, result) -> list[str]:
+    """One line per report version (built or current) that left codings out because they
+    could not be placed on today's transcripts (its ``tables/unplaced_codings.csv``)."""
+    import csv
+
+    from dsr_workbench.coding.anchored import UNPLACED_TABLE
+
+    lines = []
+    for row in result.itertuples(index=False):
+        if not isinstance(row.version, str):
+            continue
+        version = study.reports_dir / f"cycle-{row.cycle}" / row.report / row.version
+        table = version / "tables" / f"{UNPLACED_TABLE}.csv"
+        if not table.is_file():
+            continue
+        with open(table, newline="", encoding="utf-8") as handle:
+            n = sum(1 for _ in csv.reader(handle)) - 1  # a quote may span lines: count records
+        if n > 0:
+            lines.append(
+                f"dsr build: warning: cycle {row.cycle} {row.report} {row.version}: left out "
+                f"{n} coding{'s' * (n != 1)} that could not be placed on the current "
+                f"transcripts (listed in {table.relative_to(version)}); run `dsr codings check`"
+            )
+    return lines
 
 
 def _status(args: argparse.Namespace) -> int:

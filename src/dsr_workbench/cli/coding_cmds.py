@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="apply the codebook's keyword/regex/speaker rules to every transcript",
         description="Apply every auto-coding rule of data/codebook.yaml in one pass and append "
         "the new codings (origin rule:<code>) to the coder's log. Codings the log ever held are "
-        "not proposed again, so a reviewer's removals stick.",
+        "not proposed again, so a reviewer's removals stick; this is checked again under the "
+        "log's lock, so two runs at once append each coding once.",
     )
     auto.add_argument("--dry-run", action="store_true", help="only list the matches")
     auto.add_argument(
@@ -139,15 +140,25 @@ def _load(args: argparse.Namespace, *, strict: bool = True) -> dict[str, Any]:
     }
 
 
-def _codings(ctx: dict[str, Any], coder: str | None = None) -> pd.DataFrame:
-    from dsr_workbench.coding.anchoring import anchor
+def _codings(
+    ctx: dict[str, Any],
+    command: str,
+    coder: str | None = None,
+    codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """The placed codings (anchored to today's corpus); say on stderr how many were left out."""
+    from dsr_workbench.coding.anchored import anchored_codings
     from dsr_workbench.coding.codings import fold
 
     events = ctx["events"]
     if coder is not None:
         events = events.loc[(events["coder"] == coder).to_numpy()]
-    anchored = anchor(fold(events), ctx["transcripts"])
-    return anchored.loc[(anchored["status"] != "lost").to_numpy()]
+    anchored = anchored_codings(fold(events), ctx["transcripts"], ctx["turns"])
+    if codes is not None:
+        anchored = anchored.only(codes=codes)
+    if anchored.n_unplaced:
+        sys.stderr.write(anchored.left_out(command) + "\n")
+    return anchored.codings
 
 
 def _auto(args: argparse.Namespace) -> int:
@@ -187,10 +198,9 @@ def _auto(args: argparse.Namespace) -> int:
         return 0
     log = log_path(ctx["study"].data_dir, args.coder)
     with _warnings_to_stderr():
-        append_events(log, result.events)
+        written = append_events(log, result.events, only_new=True)  # checked under the lock
     sys.stderr.write(
-        f"dsr code auto: {len(matches)} matches, {len(result.events)} new "
-        f"codings appended to {log}\n"
+        f"dsr code auto: {len(matches)} matches, {len(written)} new codings appended to {log}\n"
     )
     return 0
 
@@ -199,8 +209,11 @@ def _quotes(args: argparse.Namespace) -> int:
     from dsr_workbench.coding.queries import coded_quotes
 
     ctx = _load(args)
+    book = ctx["codebook"]
+    book.require(args.code)
+    codes = [args.code] if args.no_subtree else book.subtree(args.code)
     table = coded_quotes(
-        _codings(ctx, args.coder),
+        _codings(ctx, "dsr quotes", args.coder, codes),
         ctx["turns"],
         ctx["codebook"],
         args.code,
@@ -228,7 +241,7 @@ def _stats(args: argparse.Namespace) -> int:
 
     ctx = _load(args)
     table = code_frequencies(
-        _codings(ctx, args.coder),
+        _codings(ctx, "dsr codes stats", args.coder),
         ctx["turns"],
         by=args.by,
         codebook=ctx["codebook"],

@@ -130,13 +130,14 @@ def _decisions(study, folder) -> int:
     from dsr_workbench.corpus.read import load_corpus
     from dsr_workbench.dsr.record import load_decisions, load_evaluations
 
-    _, turns = load_corpus(study)
+    transcripts, turns = load_corpus(study)
     evaluations = load_evaluations(folder, study.participants)
     codings = None
     if (study.data_dir / "codings").is_dir():
-        from dsr_workbench.coding.codings import load_codings
+        from dsr_workbench.coding.anchored import load_anchored_codings
 
-        codings = load_codings(study.data_dir / "codings")
+        # every current coding, placed or not: a decision that cites one still points at it
+        codings = load_anchored_codings(study, corpus=(transcripts, turns)).table
     record = load_decisions(folder, turns=turns, evaluations=evaluations, codings=codings)
     path = folder / "decisions.yaml"
     for row in record.unresolved.itertuples(index=False):

@@ -94,8 +94,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _load_codings(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (codings, turns) of the study named by ``args.study``: every coder's current
-    codings (each log folded) and the corpus turns."""
-    from dsr_workbench.coding.codings import load_codings
+    codings anchored to today's corpus (those that could not be placed are left out, with
+    one stderr line saying how many) and the corpus turns."""
+    from dsr_workbench.coding.anchored import load_anchored_codings
     from dsr_workbench.corpus.read import load_corpus
     from dsr_workbench.corpus.study import load_study
 
@@ -107,8 +108,11 @@ def _load_codings(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]
             path=folder,
             hint="code transcripts first (data/codings/<coder>.jsonl)",
         )
-    _, turns = load_corpus(study)
-    return load_codings(folder), turns
+    transcripts, turns = load_corpus(study)
+    anchored = load_anchored_codings(study, corpus=(transcripts, turns))
+    if anchored.n_unplaced:
+        sys.stderr.write(anchored.left_out("dsr agreement") + "\n")
+    return anchored.codings, turns
 
 
 def _emit(table: pd.DataFrame, as_json: bool) -> None:

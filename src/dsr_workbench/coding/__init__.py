@@ -1,12 +1,20 @@
 """The coding layer: the codebook, coding events and their append-only logs, the current
-codings, anchoring to today's transcripts, text scanning and auto-coding, queries,
-co-occurrence and the Gioia structure.
+codings, anchoring to today's transcripts (and the anchored codings every analysis reads),
+text scanning and auto-coding, queries, co-occurrence and the Gioia structure.
 
 Imports :mod:`~dsr_workbench.corpus` and :mod:`~dsr_workbench.core`.
 """
 
 from __future__ import annotations
 
+from dsr_workbench.coding.anchored import (
+    ANCHORED_COLUMNS,
+    UNPLACED_COLUMNS,
+    UNPLACED_TABLE,
+    AnchoredCodings,
+    anchored_codings,
+    load_anchored_codings,
+)
 from dsr_workbench.coding.anchoring import (
     ANCHOR_COLUMNS,
     CHECK_COLUMNS,
@@ -123,6 +131,12 @@ __all__ = [
     "THRESHOLD",
     "anchor",
     "check_codings",
+    "ANCHORED_COLUMNS",
+    "UNPLACED_COLUMNS",
+    "UNPLACED_TABLE",
+    "AnchoredCodings",
+    "anchored_codings",
+    "load_anchored_codings",
     "SEP",
     "join_turns",
     "keyword_hits",

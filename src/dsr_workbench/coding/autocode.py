@@ -30,8 +30,10 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from dsr_workbench.coding.anchoring import anchor
 from dsr_workbench.coding.codebook import Codebook
-from dsr_workbench.coding.codings import make_add_event
+from dsr_workbench.coding.codings import fold, make_add_event
+from dsr_workbench.coding.events import _sha256
 from dsr_workbench.coding.textscan import (
     join_turns,
     keyword_hits,
@@ -123,9 +125,12 @@ def auto_code(
         ``"match"``: an event codes the matched words; ``"turn"``: the whole turn (one event
         per turn and code).
     log_events
-        The coder's log (:func:`dsr_workbench.coding.codings.read_log`): codings that are or ever were
-        in it are not proposed again, so a re-run adds only new matches and a reviewer's
-        removal sticks.
+        The coder's log (:func:`dsr_workbench.coding.codings.read_log`): codings that are or ever
+        were in it are not proposed again, so a re-run adds only new matches and a reviewer's
+        removal sticks; nor are spans where one of the coder's current codings of the code now
+        lies after re-anchoring to ``transcripts`` (a transcript edited since: the coding moved,
+        it is not made twice). Append the events with
+        ``append_events(log, events, only_new=True)`` so that concurrent runs add each once.
 
     Returns
     -------
@@ -322,6 +327,7 @@ def _events(
         spans = spans.drop_duplicates(["transcript_id", "turn", "code_id"])
         spans = spans.drop(columns=["start", "end"]).join(bounds, on=["transcript_id", "turn"])
     seen = set() if log_events is None else set(log_events["coding_id"].dropna())
+    placed = set() if log_events is None else _placed_spans(log_events, transcripts)
     by_id = {
         tid: {"transcript_id": tid, "text": text, "sha256": digest}
         for tid, text, digest in zip(
@@ -337,8 +343,29 @@ def _events(
     ):
         if tid not in by_id:
             raise DsrError(f"transcript {tid!r} of a turn is not in the transcripts table")
+        if (tid, int(a), int(b), code) in placed:
+            continue
         event = make_add_event(by_id[tid], int(a), int(b), code, coder=coder, origin=f"rule:{code}")
         if event["coding_id"] not in seen:
             seen.add(event["coding_id"])
             events.append(event)
     return events
+
+
+def _placed_spans(log_events: pd.DataFrame, transcripts: pd.DataFrame) -> set[tuple[Any, ...]]:
+    """(transcript_id, start, end, code_id) of the log's current codings, re-anchored."""
+    if not len(log_events):
+        return set()
+    if "sha256" not in transcripts.columns:
+        transcripts = transcripts.assign(sha256=[_sha256(str(t)) for t in transcripts["text"]])
+    current = anchor(fold(log_events), transcripts)
+    current = current.loc[(current["status"] != "lost").to_numpy()]
+    return set(
+        zip(
+            current["transcript_id"],
+            current["start"].astype("int64"),
+            current["end"].astype("int64"),
+            current["code_id"],
+            strict=True,
+        )
+    )

@@ -40,9 +40,9 @@ def cooccurrence(
 
     ``mode="turn"``: codes co-occur when one coder applied both to the same turn. A unit is a
     (coder, transcript, turn); ``X`` is the sparse unit x code incidence matrix and ``X.T @ X``
-    counts the units holding both codes (diagonal: units holding the code). Codings need a
-    ``turn`` column (e.g. from :func:`with_turns`) or ``turns=``; a coding that spans several
-    turns counts in each.
+    counts the units holding both codes (diagonal: units holding the code). The units come
+    from ``turns=`` if given (a coding that spans several turns counts in each; only these
+    turns count), else from the codings' ``turn`` column (e.g. from :func:`with_turns`).
 
     ``mode="overlap"``: codes co-occur when two codings of one coder in one transcript share at
     least one character; the count is the number of such pairs (diagonal: codings of the code).
@@ -82,7 +82,7 @@ def cooccurrence(
     tid_ix, tids = _factor(codings["transcript_id"])
     group = coder_ix * max(len(tids), 1) + tid_ix
     if mode == "turn":
-        if "turn" in codings.columns:
+        if turns is None and "turn" in codings.columns:
             turn = pd.array(codings["turn"], dtype="Int64")
             keep = ~turn.isna() & (code_ix >= 0)
             rows = (

@@ -91,6 +91,7 @@ def append_events(
     *,
     transcripts: pd.DataFrame | None = None,
     timeout: float = 60.0,
+    only_new: bool = False,
 ) -> list[dict[str, Any]]:
     """Append events to a coder's log, atomically, in one write.
 
@@ -109,11 +110,17 @@ def append_events(
         Optional ``transcripts`` table (transcript_id, text, sha256).
     timeout
         Seconds to wait for the log's lock.
+    only_new
+        Append only the ``add`` events of codings the log does not hold yet (no event of the
+        log has their ``coding_id``: a coding removed since is not added again), and each
+        coding once. Checked under the log's lock, so two processes appending the same
+        codings at once (two ``dsr code auto`` runs) write them once; a second run appends
+        nothing. Other events are appended as given.
 
     Returns
     -------
     list of dict
-        The events as written.
+        The events as written (with ``only_new``, those not already held).
 
     Raises
     ------
@@ -149,14 +156,40 @@ def append_events(
     done = [complete_event(ev, coder, texts) for ev in events]
     if not done:
         return done
-    _append_locked(
-        log,
-        b"".join(map(_dumps, done)),
-        timeout=timeout,
-        loads=_loads,
-        torn_warning=TornLineWarning,
-    )
-    return done
+    if not only_new:
+        _append_locked(
+            log,
+            b"".join(map(_dumps, done)),
+            timeout=timeout,
+            loads=_loads,
+            torn_warning=TornLineWarning,
+        )
+        return done
+    written: list[dict[str, Any]] = []
+
+    def new_lines() -> bytes:  # called under the log's lock
+        written[:] = _not_held(log, done)
+        return b"".join(map(_dumps, written))
+
+    _append_locked(log, new_lines, timeout=timeout, loads=_loads, torn_warning=TornLineWarning)
+    return written
+
+
+def _not_held(log: Path, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events whose coding the log does not hold yet (add events; others all), each once.
+
+    A damaged line is skipped here as by ``read_log(strict=False)``: its coding may be added
+    again, never lost.
+    """
+    held = set(_scan(log, typed=True)[0]["coding_id"].dropna()) if log.stat().st_size else set()
+    out = []
+    for event in events:
+        if event["event"] == "add":
+            if event["coding_id"] in held:
+                continue
+            held.add(event["coding_id"])
+        out.append(event)
+    return out
 
 
 # --------------------------------------------------------------------------- reading

@@ -68,7 +68,7 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> P
 
 def _append_locked(
     log: Path,
-    data: bytes,
+    data: bytes | Callable[[], bytes],
     *,
     timeout: float,
     loads: Callable[[bytes], Any] = json.loads,
@@ -83,6 +83,10 @@ def _append_locked(
     dict; a hand edit) just gets its newline; anything else is a torn line, moved to
     ``<log>.torn`` (nothing is deleted unseen) and cut from the log, with a ``torn_warning``
     (if given) attributed to the caller of the function that called this one.
+
+    ``data`` may be a function called under the lock, after that repair, that returns the
+    bytes to append (e.g. only the events the log does not already hold); ``b""`` appends
+    nothing.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{log}.lock", timeout=timeout).acquire(poll_interval=0.002):
@@ -90,10 +94,11 @@ def _append_locked(
         fd = os.open(log, flags, 0o644)
         try:
             size = os.fstat(fd).st_size
+            lead = b""
             if size and _last_byte(fd, size) != b"\n":
                 pos, tail = _last_line(fd, size)
                 if _is_object(tail, loads):
-                    data = b"\n" + data
+                    lead = b"\n"
                 else:
                     _set_aside(fd, log, pos, tail)
                     if torn_warning is not None:
@@ -102,7 +107,10 @@ def _append_locked(
                             torn_warning,
                             stacklevel=3,
                         )
-            view = memoryview(data)
+            payload = data() if callable(data) else data
+            if not payload:
+                return
+            view = memoryview(lead + payload)
             while view:  # one write; loops only if the OS writes part of it
                 view = view[os.write(fd, view) :]
             os.fsync(fd)

@@ -485,8 +485,8 @@ def export_qdpx(study: str | Path | Study, out: str | Path) -> ExportReport:
     """Write the whole study (see the module docstring) as a ``.qdpx`` file, atomically.
 
     Codings are re-anchored to the current transcripts first
-    (:func:`dsr_workbench.coding.anchoring.anchor`); lost ones, and codings of codes no longer in the
-    codebook, are left out and listed in the report.
+    (:func:`dsr_workbench.coding.anchored.load_anchored_codings`); lost ones, and codings of
+    codes no longer in the codebook, are left out and listed in the report.
 
     Parameters
     ----------
@@ -503,14 +503,12 @@ def export_qdpx(study: str | Path | Study, out: str | Path) -> ExportReport:
     >>> report.counts["sources"], report.counts["cases"]
     (19, 19)
     """
-    from dsr_workbench.coding.anchoring import anchor
-    from dsr_workbench.coding.codings import load_codings
+    from dsr_workbench.coding.anchored import load_anchored_codings
     from dsr_workbench.corpus.read import load_corpus
 
     study, book = _load(study)
     transcripts, turns = load_corpus(study)
-    codings = load_codings(study.data_dir / "codings")
-    if len(codings):
-        codings = anchor(codings, transcripts)
+    # every current coding, anchored: the lost ones (no offsets) are left out and listed
+    codings = load_anchored_codings(study, corpus=(transcripts, turns)).table
     data, counts, skipped = project_qdpx(study, transcripts, book, codings, turns)
     return ExportReport(path=atomic_write_bytes(out, data), counts=counts, skipped=skipped)

@@ -23,6 +23,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from dsr_workbench.coding.anchored import UNPLACED_COLUMNS, anchored_codings
 from dsr_workbench.coding.codebook import Codebook, load_codebook
 from dsr_workbench.coding.codings import (
     CODING_COLUMNS,
@@ -78,7 +79,11 @@ class CodingView(SuggestionReview):
     suggest_button, accept_button, reject_button, skip_button, suggestions
         Auto-coding review; ``suggestions`` holds the pending ``add`` events.
     codings
-        This coder's current codings (re-read from the log after every action).
+        This coder's current codings, anchored to today's transcripts (re-read from the log
+        after every action; see :func:`dsr_workbench.coding.anchored.anchored_codings`).
+    unplaced
+        This coder's codings that could not be placed (their transcript changed); a note
+        counts them.
     log
         The coder's log file.
     """
@@ -104,6 +109,7 @@ class CodingView(SuggestionReview):
         self.status = w.HTML()
         self.status.add_class("dsr-coding-status")
         self.codings = pd.DataFrame(columns=CODING_COLUMNS)
+        self.unplaced = pd.DataFrame(columns=UNPLACED_COLUMNS)
         guard = self.errors.guard
 
         def choices(values: Any) -> list[Any]:
@@ -218,9 +224,16 @@ class CodingView(SuggestionReview):
         self._on_filter()
 
     def _reload(self) -> None:
-        """Re-read this coder's log (the truth, not a copy kept in the widget)."""
+        """Re-read this coder's log (the truth, not a copy kept in the widget), anchored to
+        today's transcripts; codings that cannot be placed are not drawn but counted."""
         if self.log.exists():
-            self.codings = fold(read_log(self.log))
+            anchored = anchored_codings(
+                fold(read_log(self.log)), self.transcripts_table, self.turns_table
+            )
+            self.codings = anchored.codings
+            self.unplaced = anchored.unplaced
+            if anchored.n_unplaced:
+                self.notes.set(anchored.note(), warn=True)
         else:
             self.codings = pd.DataFrame(columns=CODING_COLUMNS)
 
