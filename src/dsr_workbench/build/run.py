@@ -33,6 +33,7 @@ import sys
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -48,8 +49,10 @@ from dsr_workbench.build.outputs import (
     list_versions,
     read_manifest,
 )
+from dsr_workbench.build.privacy import LeakCheckSkipped, gate, resolve_key
 from dsr_workbench.core.atomic import atomic_write_text
 from dsr_workbench.core.errors import DsrError
+from dsr_workbench.corpus.pseudonymise import PseudonymKey
 from dsr_workbench.corpus.study import Study
 
 __all__ = [
@@ -110,10 +113,12 @@ def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
     atomic_write_text(target, body)
 
 
-def run_job(job: Job) -> dict[str, Any]:
+def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     """Execute one job into a new version folder. Runs in a worker; returns a result dict.
 
     Never raises for a notebook error: the failure (cell, error) is returned and recorded.
+    With a pseudonymisation ``key``, the finished folder passes the privacy gate
+    (:func:`dsr_workbench.build.privacy.gate`) before it is published.
     """
     import papermill as pm
 
@@ -177,6 +182,9 @@ def run_job(job: Job) -> dict[str, Any]:
         _record_failure(job, manifest, result, tmp)
         return result
     atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    if not gate(tmp, key, manifest, result):  # a real name: withdrawn, recorded as failed
+        _record_failure(job, manifest, result, tmp)
+        return result
     result["version"] = _publish(tmp, report_dir)
     _clear_failure(job)
     return result
@@ -329,6 +337,7 @@ def build(
     executor: str | cf.Executor | None = None,
     progress: bool = True,
     wait: bool = True,
+    key: str | Path | PseudonymKey | None = None,
 ) -> pd.DataFrame:
     """Build the study's reports: skip current ones, run the rest in parallel.
 
@@ -349,6 +358,10 @@ def build(
     wait
         If another build of the study runs, wait for it (else raise
         :class:`BuildLockedError`).
+    key
+        Pseudonymisation key (or its file) for the privacy gate; default ``DSR_KEY_FILE``,
+        then ``study.key_file``. Without one, a :class:`LeakCheckSkipped` warning is given
+        once.
 
     Returns
     -------
@@ -356,6 +369,7 @@ def build(
         One row per job, columns :data:`RESULT_COLUMNS`.
     """
     todo = plan(study, cycles=cycles, reports=reports)
+    leak_key, skipped = resolve_key(study, key)  # read once, here; handed to every job
     lock = _lock(study, wait)
     try:
         _clean_stale(study)
@@ -368,8 +382,10 @@ def build(
             else:
                 run.append(job)
         if run:
+            if skipped:
+                warnings.warn(skipped, LeakCheckSkipped, stacklevel=2)
             ensure_static(study.reports_dir)
-            rows.extend(_run(run, jobs, executor, progress))
+            rows.extend(_run(run, jobs, executor, progress, leak_key))
         if run or not (study.reports_dir / "index.html").exists():
             from dsr_workbench.build.index import write_index  # imports nbconvert: lazily
 
@@ -389,7 +405,11 @@ def _expected_duration(job: Job) -> float:
 
 
 def _run(
-    jobs_to_run: list[Job], jobs: int, executor: str | cf.Executor | None, progress: bool
+    jobs_to_run: list[Job],
+    jobs: int,
+    executor: str | cf.Executor | None,
+    progress: bool,
+    key: PseudonymKey | None = None,
 ) -> list[tuple[Any, ...]]:
     from tqdm import tqdm
 
@@ -401,7 +421,7 @@ def _run(
     try:
         # longest first (by the last run's duration), so that no long job starts last
         ordered = sorted(jobs_to_run, key=_expected_duration, reverse=True)
-        futures = {pool.submit(run_job, job): job for job in ordered}
+        futures = {pool.submit(run_job, job, key): job for job in ordered}
         bar = tqdm(
             total=len(futures),
             desc="dsr build",

@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fail at once if another build of the study is running",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--key",
+        type=Path,
+        help="pseudonymisation key: every new version is checked for real names before it "
+        "is published (default: $DSR_KEY_FILE, then the study's key_file)",
+    )
     p.set_defaults(handler=_build)
 
     p = sub.add_parser("status", help="which reports are current, stale, failed or missing")
@@ -63,6 +69,7 @@ def _build(args: argparse.Namespace) -> int:
         executor=args.executor,
         progress=not args.quiet,
         wait=not args.no_wait,
+        key=args.key,
     )
     counts = result.status.value_counts().to_dict()
     print(

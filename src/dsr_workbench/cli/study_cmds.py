@@ -44,7 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_pseudonymise)
 
     p = sub.add_parser(
-        "check-leaks", help="scan files for real names from the key (exit 1 on a hit)"
+        "check-leaks",
+        help="scan files for real names from the key (exit 1 on a hit)",
+        description="Scan every file (any suffix; .gz, zips at any depth, UTF-16, binary "
+        "files by their text) for the key's real names, also when split by line breaks or "
+        "escaped (HTML entities, \\uXXXX). Prints file:line:column and the pseudonym, "
+        "never the real name; line 0 is a hit in a file's name.",
     )
     p.add_argument("paths", nargs="+", type=Path, help="files or folders to scan")
     p.add_argument("--key", type=Path, help="key file (default: the study's key_file)")
@@ -116,12 +121,12 @@ def _check_leaks(args: argparse.Namespace) -> int:
     key = _key(args)
     hits = check_leaks(args.paths, key)
     for row in hits.itertuples(index=False):
-        print(
-            f"{row.file}:{row.line}:{row.column}: real name of '{row.pseudonym}' ({row.kind})",
-            file=sys.stdout,
-        )
+        where = f"{row.file}:{row.line}:{row.column}" if row.line else row.file
+        what = f"real name of '{row.pseudonym}' ({row.kind})"
+        print(f"{where}: {what}{' in the file name' if not row.line else ''}", file=sys.stdout)
+    files = hits.attrs.get("files", 0)
     if len(hits):
-        print(f"{len(hits)} leak(s) found", file=sys.stderr)
+        print(f"{len(hits)} leak(s) found in {files} file(s) scanned", file=sys.stderr)
         return 1
-    print(f"no key term found ({len(key.terms)} terms checked)")
+    print(f"no key term found ({len(key.terms)} terms checked in {files} file(s))")
     return 0

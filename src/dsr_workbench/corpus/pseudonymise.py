@@ -12,30 +12,29 @@ fallback). The key is YAML, a list of entries::
 or, for short keys, a mapping ``{real name: pseudonym}``.
 
 Matching is whole-word, case-insensitive and accent-insensitive ("Tomas" finds "Tomás"),
-longest term first. Originals are never edited: :func:`pseudonymise_file` writes a copy.
+typographic apostrophes and hyphens count as plain ones, and the words of a name may be
+apart by any run of whitespace; the longest term wins. Originals are never edited:
+:func:`pseudonymise_file` writes a copy. Finding names in any file, however encoded or
+packed, is :func:`~dsr_workbench.corpus.leaks.check_leaks` (re-exported here).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
-import unicodedata
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 from dsr_workbench.core.atomic import atomic_write_bytes
 from dsr_workbench.core.errors import InputError
 from dsr_workbench.core.yamlio import load_yaml
 from dsr_workbench.corpus.formats import decode
+from dsr_workbench.corpus.leaks import LEAK_COLUMNS, Limits, check_leaks, fold, scanner_for
 
 __all__ = [
     "KeyTerm",
     "LEAK_COLUMNS",
+    "Limits",
     "PseudonymKey",
     "check_leaks",
     "fold",
@@ -43,9 +42,6 @@ __all__ = [
     "pseudonymise_file",
     "pseudonymise_text",
 ]
-
-LEAK_COLUMNS: list[str] = ["file", "line", "column", "pseudonym", "kind"]
-"""Columns of :func:`check_leaks`. The real term itself is never reported."""
 
 _KINDS = ("person", "organisation", "site", "other")
 _TEXT_SUFFIXES = {
@@ -71,46 +67,6 @@ _TEXT_SUFFIXES = {
     ".svg",
     ".rst",
 }
-_ZIP_SUFFIXES = {".docx", ".pptx", ".xlsx", ".qdpx", ".zip"}
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".ipynb_checkpoints"}
-
-
-# letters that carry no combining mark but are "accented" to a reader
-_TRANSLITERATE = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "o",
-        "đ": "d",
-        "Đ": "d",
-        "ł": "l",
-        "Ł": "l",
-        "ħ": "h",
-        "Ħ": "h",
-        "ı": "i",
-        "ŧ": "t",
-        "Ŧ": "t",
-    }
-)
-
-
-def fold(text: str) -> str:
-    """Case- and accent-fold ``text`` one character at a time, keeping its length.
-
-    Each character maps to exactly one character, so offsets into the folded text are
-    offsets into the original.
-
-    Examples
-    --------
-    >>> fold("Tomás ÖZ Søren"), len(fold("Straße")) == len("Straße")
-    ('tomas oz soren', True)
-    """
-    out = []
-    for char in text.translate(_TRANSLITERATE):
-        base = unicodedata.normalize("NFKD", char)
-        base = "".join(c for c in base if not unicodedata.combining(c)) or char
-        low = base.lower()
-        out.append(low if len(low) == 1 else (base if len(base) == 1 else char))
-    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -131,13 +87,16 @@ class PseudonymKey:
     terms: tuple[KeyTerm, ...]
 
     def pattern(self) -> re.Pattern[str]:
-        """Return one regex over the folded text matching any term as a whole word."""
-        alternatives = "|".join(re.escape(fold(t.real)) for t in self.terms)
-        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        """Return the regex over folded text matching any term as a whole word (compiled
+        once per key and process)."""
+        return scanner_for(self).pattern
 
     def lookup(self) -> dict[str, KeyTerm]:
-        """Return ``{folded real term: KeyTerm}``."""
-        return {fold(t.real): t for t in self.terms}
+        """Return ``{folded real term, whitespace collapsed: KeyTerm}``."""
+        lookup: dict[str, KeyTerm] = {}
+        for term in self.terms:
+            lookup.setdefault(" ".join(fold(term.real).split()), term)
+        return lookup
 
 
 def load_key(path: str | Path) -> PseudonymKey:
@@ -236,14 +195,14 @@ def pseudonymise_text(text: str, key: PseudonymKey) -> tuple[str, int]:
     """
     if not key.terms:
         return text, 0
-    lookup = key.lookup()
+    scanner = scanner_for(key)
     pieces: list[str] = []
     last = 0
     count = 0
     folded = fold(text)
-    for found in key.pattern().finditer(folded):
+    for found in scanner.matches(folded):
         pieces.append(text[last : found.start()])
-        pieces.append(lookup[found.group(0)].pseudonym)
+        pieces.append(scanner.term(found.group(0)).pseudonym)
         last = found.end()
         count += 1
     pieces.append(text[last:])
@@ -321,116 +280,3 @@ def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> in
         )
     atomic_write_bytes(dst, data)
     return count
-
-
-def _texts(path: Path) -> Iterable[tuple[str, str]]:
-    """Yield (display name, text) for a file, or for each text member of a zip container."""
-    suffix = path.suffix.lower()
-    if suffix in _ZIP_SUFFIXES:
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise InputError(
-                "not a readable zip container", path=path, hint="check that the file is not damaged"
-            ) from None
-        with archive:
-            for info in archive.infolist():
-                name = info.filename
-                if name.endswith("/") or Path(name).suffix.lower() not in (
-                    _TEXT_SUFFIXES | {".rels"}
-                ):
-                    continue
-                raw = archive.read(info)
-                text = raw.decode("utf-8", errors="replace")
-                if name.endswith((".xml", ".qde", ".qdc")):
-                    text = _xml_text(text)
-                yield f"{path}!{name}", text
-        return
-    raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
-    if suffix == ".ipynb":
-        try:
-            nb = json.loads(text)
-            text = "\n".join(
-                "".join(c.get("source", ""))
-                + "\n"
-                + json.dumps(c.get("outputs", []), ensure_ascii=False)
-                for c in nb.get("cells", [])
-            )
-        except ValueError:
-            pass
-    yield str(path), text
-
-
-_BLOCK_END = re.compile(
-    r"</(?:w:p|a:p|w:tc|p|li|tr|PlainTextContent|Description)>|<w:br/>|<br\s*/?>"
-)
-_TAG_ANY = re.compile(r"<[^>]+>")
-
-
-def _xml_text(xml: str) -> str:
-    """Text of an XML member: block ends become new lines, other tags vanish.
-
-    Word splits words over runs (``<w:r>``), so tags inside a paragraph must join, not
-    separate, the pieces.
-
-    Examples
-    --------
-    >>> _xml_text("<w:p><w:r><w:t>Linden</w:t></w:r><w:r><w:t>hof</w:t></w:r></w:p><w:p>x</w:p>")
-    'Lindenhof\\nx\\n'
-    """
-    import html as _html
-
-    return _html.unescape(_TAG_ANY.sub("", _BLOCK_END.sub("\n", xml)))
-
-
-def _files(paths: Iterable[str | Path]) -> Iterable[Path]:
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                if (
-                    child.is_file()
-                    and not (_SKIP_DIRS & set(child.parts))
-                    and (child.suffix.lower() in _TEXT_SUFFIXES | _ZIP_SUFFIXES)
-                ):
-                    yield child
-        elif p.is_file():
-            yield p
-        else:
-            raise InputError("no such file or folder", path=p, hint="check the path")
-
-
-def check_leaks(paths: Iterable[str | Path], key: PseudonymKey) -> pd.DataFrame:
-    """Scan files and folders for any key term (real name); return one row per hit.
-
-    Folders are searched recursively (``.git`` and ``.venv`` skipped); zip containers
-    (.docx, .qdpx, ...) are searched member by member. Matching is whole-word, case- and
-    accent-insensitive.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`LEAK_COLUMNS`; empty when nothing leaks. The real term is not
-        reported, only the pseudonym it belongs to, so the report can be shared.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.txt").write_text("ok\\nBy berger.\\n")
-    >>> key = PseudonymKey(None, (KeyTerm("Berger", "Hannah", "person", None),))
-    >>> check_leaks([d], key)[["line", "column", "pseudonym"]].to_dict("records")
-    [{'line': 2, 'column': 4, 'pseudonym': 'Hannah'}]
-    """
-    pattern = key.pattern()
-    lookup = key.lookup()
-    rows = []
-    for file in _files(paths):
-        for name, text in _texts(file):
-            folded = fold(unicodedata.normalize("NFC", text))
-            for found in pattern.finditer(folded):
-                line = folded.count("\n", 0, found.start()) + 1
-                column = found.start() - (folded.rfind("\n", 0, found.start()) + 1) + 1
-                term = lookup[found.group(0)]
-                rows.append((name, line, column, term.pseudonym, term.kind))
-    return pd.DataFrame(rows, columns=LEAK_COLUMNS)
