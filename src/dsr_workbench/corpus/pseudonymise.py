@@ -21,17 +21,18 @@ import io
 import json
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from dsr_workbench.core.archive import SafeZip, ZipLimits
 from dsr_workbench.core.atomic import atomic_write_bytes
 from dsr_workbench.core.errors import InputError
 from dsr_workbench.core.yamlio import load_yaml
 from dsr_workbench.corpus.formats import decode
+from dsr_workbench.corpus.word import docx_limits, open_docx
 
 __all__ = [
     "KeyTerm",
@@ -72,6 +73,12 @@ _TEXT_SUFFIXES = {
     ".rst",
 }
 _ZIP_SUFFIXES = {".docx", ".pptx", ".xlsx", ".qdpx", ".zip"}
+_CONTAINER_LIMITS = ZipLimits(
+    kind="zip container",
+    again="check that the file is not damaged",
+    settings="dsr_workbench.corpus.pseudonymise._CONTAINER_LIMITS",
+)
+"""Limits for the zip containers :func:`check_leaks` searches (.pptx, .xlsx, .qdpx, .zip)."""
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".ipynb_checkpoints"}
 
 
@@ -250,10 +257,8 @@ def pseudonymise_text(text: str, key: PseudonymKey) -> tuple[str, int]:
     return "".join(pieces), count
 
 
-def _pseudonymise_docx(data: bytes, key: PseudonymKey) -> tuple[bytes, int]:
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
+def _pseudonymise_docx(src: Path, key: PseudonymKey) -> tuple[bytes, int]:
+    document = open_docx(src)  # checked as an untrusted archive first
     count = 0
     paragraphs = list(document.paragraphs)
     for table in document.tables:
@@ -309,7 +314,7 @@ def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> in
         )
     suffix = src.suffix.lower()
     if suffix == ".docx":
-        data, count = _pseudonymise_docx(src.read_bytes(), key)
+        data, count = _pseudonymise_docx(src, key)
     elif suffix in _TEXT_SUFFIXES:
         text, count = pseudonymise_text(decode(src.read_bytes(), src), key)
         data = text.encode("utf-8")
@@ -327,20 +332,12 @@ def _texts(path: Path) -> Iterable[tuple[str, str]]:
     """Yield (display name, text) for a file, or for each text member of a zip container."""
     suffix = path.suffix.lower()
     if suffix in _ZIP_SUFFIXES:
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise InputError(
-                "not a readable zip container", path=path, hint="check that the file is not damaged"
-            ) from None
-        with archive:
-            for info in archive.infolist():
-                name = info.filename
-                if name.endswith("/") or Path(name).suffix.lower() not in (
-                    _TEXT_SUFFIXES | {".rels"}
-                ):
+        limits = docx_limits() if suffix == ".docx" else _CONTAINER_LIMITS
+        with SafeZip.open(path, limits) as archive:  # zip-slip, bombs: refused
+            for name in archive.names:
+                if Path(name).suffix.lower() not in (_TEXT_SUFFIXES | {".rels"}):
                     continue
-                raw = archive.read(info)
+                raw = archive.read(name)
                 text = raw.decode("utf-8", errors="replace")
                 if name.endswith((".xml", ".qde", ".qdc")):
                     text = _xml_text(text)
@@ -405,7 +402,8 @@ def check_leaks(paths: Iterable[str | Path], key: PseudonymKey) -> pd.DataFrame:
     """Scan files and folders for any key term (real name); return one row per hit.
 
     Folders are searched recursively (``.git`` and ``.venv`` skipped); zip containers
-    (.docx, .qdpx, ...) are searched member by member. Matching is whole-word, case- and
+    (.docx, .qdpx, ...) are searched member by member, after the same checks as any untrusted
+    archive (:mod:`dsr_workbench.core.archive`: zip-slip names, zip bombs, size limits). Matching is whole-word, case- and
     accent-insensitive.
 
     Returns
