@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.errors import DsrWarning, InputError
 from dsr_workbench.corpus.formats import (
     TEXT_VARIANTS,
     decode,
@@ -280,3 +280,107 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
 def test_writer_needs_times_for_subtitles(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="needs t_start"):
         write_transcript([{"speaker": "Kim", "text": "Hi"}], tmp_path / "x.vtt")
+
+
+# ---------------------------------------------------------------- untrusted input
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected_decoded_and_named(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "u16.txt"
+    path.write_bytes("Kim: Grüße\nAna: Hallo\n".encode(codec))
+    with pytest.warns(DsrWarning) as caught:
+        turns = read_transcript(path)
+    assert list(turns.text) == ["Grüße", "Hallo"]
+    assert [str(w.message) for w in caught] == [
+        f"{path}: {codec.upper()} text without a byte-order mark (not utf-8): read as "
+        f"{codec.upper()} (fix: re-save it as UTF-8)"
+    ]
+
+
+def test_nul_bytes_that_are_not_utf16_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "binary.txt"
+    path.write_bytes(b"Kim: hello\nAna: \x00\x01\x02\x03 world\n")
+    with pytest.raises(
+        InputError, match=r"binary\.txt:2: holds NUL bytes \(the first at offset 16\)"
+    ):
+        read_transcript(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        (
+            "m.vtt",
+            "WEBVTT\n\n00:61:00.000 --> 00:62:00.000\n<v Kim>Hi\n",
+            r"m\.vtt:3: time '00:61:00\.000' is not a time: minutes",
+        ),
+        (
+            "s.srt",
+            "1\n00:00:01,000 --> 00:00:75,000\nKim: Hi\n",
+            r"s\.srt:2: time '00:00:75,000' is not a time",
+        ),
+        (
+            "h.vtt",
+            "WEBVTT\n\n999999:00:00.000 --> 999999:00:01.000\n<v Kim>Hi\n",
+            r"h\.vtt:3: time '999999:00:00\.000' is past 100 hours",
+        ),
+        (
+            "t.txt",
+            "[00:00:05] Kim: Hi\n[00:99:00] Ana: Hello\n",
+            r"t\.txt:2: time '00:99:00' is not a time",
+        ),
+    ],
+)
+def test_insane_times_are_refused_with_their_line(
+    tmp_path: Path, name: str, body: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as info:
+        read_transcript(path)
+    assert "\n" not in str(info.value)
+
+
+OVERLAP = (
+    "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Kim>Hi\n\n"
+    "00:00:04.000 --> 00:00:06.000\n<v Ana>Hello\n\n"
+    "00:00:07.000 --> 00:00:09.000\n<v Kim>Fine\n"
+)
+
+
+def test_an_overlapping_cue_is_kept_with_a_warning_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "o.vtt"
+    path.write_text(OVERLAP, encoding="utf-8")
+    with pytest.warns(DsrWarning) as caught:
+        turns = read_transcript(path)
+    assert len(turns) == 3
+    assert [str(w.message) for w in caught] == [
+        f"{path}:6: cue starts (00:00:04.000) before the cue at line 3 ends (00:00:05.000) "
+        "(fix: overlapping speech is kept as it is; correct the times if it is a mistake)"
+    ]
+
+
+def test_a_cue_that_ends_before_it_starts_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "b.srt"
+    path.write_text(
+        "1\n00:00:05,000 --> 00:00:01,000\nKim: Hi\n\n2\n00:00:06,000 --> 00:00:04,000\nAna: Yo\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(DsrWarning) as caught:
+        read_transcript(path)
+    messages = [str(w.message) for w in caught]
+    assert messages[0] == (
+        f"{path}:2: cue ends (00:00:01.000) before it starts (00:00:05.000) "
+        "(2 such cues in the file) (fix: swap or correct the times)"
+    )
+
+
+def test_ordered_cues_give_no_warning(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "ok.vtt"
+    path.write_text(OVERLAP.replace("00:00:04.000 -->", "00:00:05.000 -->"), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_transcript(path)) == 3

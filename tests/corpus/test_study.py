@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dsr_workbench.core.errors import DsrError, StudyError
+from dsr_workbench.core.errors import DsrError, DsrWarning, StudyError
 from dsr_workbench.corpus.study import find_study, fold_label, load_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +119,119 @@ def test_cycle_that_ends_before_it_starts(mini_study: Path) -> None:
 def test_no_study_found(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match="no study.yaml"):
         find_study(tmp_path)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def test_an_impossible_date_names_key_and_line(mini_study: Path) -> None:
+    _edit(mini_study, "start: 2026-01-01", "start: 2026-02-30")
+    with pytest.raises(StudyError) as info:
+        load_study(mini_study)
+    assert str(info.value) == (
+        f"{mini_study}:14: key 'cycles[0].start': 2026-02-30 is not a date (fix: write a real "
+        "calendar date as YYYY-MM-DD, or quote it to keep it as text)"
+    )
+
+
+def test_an_alias_in_study_yaml_is_refused(mini_study: Path) -> None:
+    _edit(mini_study, "  - {id: 1, focus: Framework,", "  - &c {id: 1, focus: Framework,")
+    _edit(mini_study, "transcripts:\n", "extra: *c\ntranscripts:\n")
+    with pytest.raises(StudyError, match=r"study\.yaml:15: YAML alias '\*c' refused"):
+        load_study(mini_study)
+
+
+def test_the_same_file_under_two_ids(mini_study: Path) -> None:
+    _edit(mini_study, "file: interviews/t2.vtt", "file: ./interviews/../interviews/t1.txt")
+    with pytest.raises(StudyError) as info:
+        load_study(mini_study)
+    assert str(info.value) == (
+        f"{mini_study}:17: key 'transcripts[1].file': transcript file "
+        "'./interviews/../interviews/t1.txt' is already listed as transcripts[0] ('T1') "
+        "(fix: list each file once: remove one of the entries or correct its path)"
+    )
+
+
+def test_the_same_file_through_a_link_under_two_ids(mini_study: Path) -> None:
+    (mini_study.parent / "interviews" / "again.txt").symlink_to("t1.txt")
+    _edit(mini_study, "file: interviews/t2.vtt", "file: interviews/again.txt")
+    with pytest.raises(
+        StudyError, match=r"'transcripts\[1\]\.file'.*already listed as transcripts\[0\]"
+    ):
+        load_study(mini_study)
+
+
+@pytest.mark.parametrize("where", ["../outside.txt", "ABSOLUTE", "interviews/link.txt"])
+def test_a_transcript_outside_the_study_folder(
+    mini_study: Path, tmp_path_factory, where: str
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "outside.txt"
+    outside.write_text("Ana: secret\n", encoding="utf-8")
+    if where == "../outside.txt":
+        target = mini_study.parent.parent / "outside.txt"
+        target.write_text("Ana: secret\n", encoding="utf-8")
+    elif where == "ABSOLUTE":
+        where = str(outside)
+    else:
+        (mini_study.parent / where).symlink_to(outside)
+    _edit(mini_study, "file: interviews/t2.vtt", f"file: {where}")
+    with pytest.raises(StudyError) as info:
+        load_study(mini_study)
+    message = str(info.value)
+    assert message.startswith(
+        f"{mini_study}:17: key 'transcripts[1].file': transcript file '{where}' is outside the study folder"
+    )
+    assert message.endswith(
+        "(fix: move the file into the study folder (e.g. interviews/) and give its path relative to study.yaml)"
+    )
+    assert ("through a symbolic link" in message) == (where == "interviews/link.txt")
+
+
+def test_a_transcript_dated_outside_its_cycle_is_a_warning(mini_study: Path) -> None:
+    _edit(mini_study, "date: 2026-02-10, cycle: 1", "date: 2026-05-10, cycle: 1")
+    with pytest.warns(DsrWarning) as caught:
+        study = load_study(mini_study)
+    assert len(study.transcripts) == 2
+    assert [str(w.message) for w in caught] == [
+        f"{mini_study}:17: key 'transcripts[1].date': 2026-05-10 is outside cycle 1 "
+        "(2026-01-01 to 2026-03-31) (fix: correct the date or the cycle (or the cycle's start "
+        "and end))"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "start: 2026-01-01",
+            "start: 2026-02-30",
+            "key 'cycles[0].start': 2026-02-30 is not a date",
+        ),
+        ("file: interviews/t2.vtt", "file: ../../etc/passwd", "is outside the study folder"),
+        (
+            "file: interviews/t2.vtt",
+            "file: interviews/t1.txt",
+            "is already listed as transcripts[0]",
+        ),
+    ],
+)
+def test_the_cli_prints_one_line_and_exits_2(
+    mini_study: Path, capsys, old: str, new: str, message: str
+) -> None:
+    from dsr_workbench.cli import main
+
+    _edit(mini_study, old, new)
+    assert main(["--study", str(mini_study), "validate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"dsr validate: error: {mini_study}:")
+    assert message in err and "Traceback" not in err
+
+
+def test_the_cli_prints_the_cycle_warning_as_one_line(mini_study: Path, capsys) -> None:
+    from dsr_workbench.cli import main
+
+    _edit(mini_study, "date: 2026-02-10, cycle: 1", "date: 2026-05-10, cycle: 1")
+    assert main(["--study", str(mini_study), "validate"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"dsr: warning: {mini_study}:17: key 'transcripts[1].date': 2026-05-10")
+    assert err.count("dsr: warning:") == 1 and err.count("\n") == 1

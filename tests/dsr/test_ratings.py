@@ -201,8 +201,58 @@ def test_torn_last_line_is_skipped_then_moved_aside(folder: Path) -> None:
     record_rating(folder, "E1", "P1", "usefulness", 4)
     log = folder / "ratings" / "E1.jsonl"
     log.write_bytes(log.read_bytes() + b'{"episode":"E1","partic')
-    with pytest.warns(TornRatingWarning):
+    with pytest.warns(
+        TornRatingWarning, match=r"E1\.jsonl:2: torn last line \(23 bytes, no newline\): skipped"
+    ):
         assert len(read_ratings(folder)) == 1
-    record_rating(folder, "E1", "P2", "usefulness", 5)
+    with pytest.warns(TornRatingWarning, match=r"torn last line \(23 bytes\) was moved to"):
+        record_rating(folder, "E1", "P2", "usefulness", 5)
     assert len(read_ratings(folder)) == 2
     assert (folder / "ratings" / "E1.jsonl.torn").read_bytes() == b'{"episode":"E1","partic\n'
+
+
+def test_a_last_line_that_is_json_but_no_object_is_torn(folder: Path) -> None:
+    record_rating(folder, "E1", "P1", "usefulness", 4)
+    log = folder / "ratings" / "E1.jsonl"
+    log.write_bytes(log.read_bytes() + b"12")
+    with pytest.warns(TornRatingWarning, match=r"E1\.jsonl:2: torn last line \(2 bytes"):
+        assert len(read_ratings(folder)) == 1
+
+
+def test_a_whole_last_event_without_newline_is_kept(folder: Path) -> None:
+    import warnings
+
+    record_rating(folder, "E1", "P1", "usefulness", 4)
+    log = folder / "ratings" / "E1.jsonl"
+    log.write_bytes(log.read_bytes().rstrip(b"\n"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_ratings(folder)) == 1
+
+
+def test_a_rating_past_64_bits_is_an_error_not_an_overflow(folder: Path) -> None:
+    record_rating(folder, "E1", "P1", "usefulness", 4)
+    log = folder / "ratings" / "E1.jsonl"
+    event = json.loads(log.read_text(encoding="utf-8"))
+    log.write_text(log.read_text(encoding="utf-8") + json.dumps({**event, "rating": 10**30}) + "\n")
+    with pytest.raises(InputError, match=r"E1\.jsonl:2: rating 10{20}\.\.\. is off any scale"):
+        read_ratings(folder)
+
+
+def test_the_cli_reports_a_torn_rating_line_as_one_warning(
+    mini_study: Path, episode: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsr_workbench.cli import main
+    from dsr_workbench.dsr.episodes import write_episode
+
+    folder = mini_study.parent / "data" / "evaluations"
+    write_episode(folder, "E1", participants={"P1": "client", "P2": "cmo"}, **episode)
+    record_rating(folder, "E1", "P1", "usefulness", 4)
+    log = folder / "ratings" / "E1.jsonl"
+    log.write_bytes(log.read_bytes() + b'{"episode":"E1","partic')
+    before = log.read_bytes()
+    assert main(["--study", str(mini_study), "evaluations"]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"dsr: warning: {log}:2: torn last line (23 bytes, no newline): skipped\n"
+    assert "1 ratings: cycle 1: 1" in out
+    assert log.read_bytes() == before  # reading never repairs; the next rating sets it aside

@@ -137,17 +137,52 @@ def test_codings_of_other_source_kinds_and_bad_positions_are_problems(tmp_path):
     pdf = f'<PDFSource guid="{G(11)}" name="Report" path="internal://r.pdf"><PDFSelection '
     pdf += f'guid="{G(30)}" page="1" firstX="0" firstY="0" secondX="1" secondY="1"><Coding '
     pdf += f'guid="{G(31)}"><CodeRef targetGUID="{G(2)}"/></Coding></PDFSelection></PDFSource>'
-    body = selection(20, "x", 3, 3) + selection(21, 200, 300, 3)
+    body = selection(21, 200, 300, 3)
     qde = project(text_source(body) + pdf)
     p = read_qdpx(make(tmp_path / "p.qdpx", qde, {"Sources/T1.txt": TEXT}))
     assert p.codings.empty
     assert p.problems["problem"].tolist() == [
-        "startPosition 'x' / endPosition '3' are not whole numbers",
         "offsets 200..300 fall outside the text (53 characters) or inside a character under "
         "codepoint/raw/exclusive",
         "source 'Report' is a PDFSource; only text sources are read",
     ]
-    assert p.problems["code_id"].tolist() == ["Audits", "Audits", "Trust"]
+    assert p.problems["code_id"].tolist() == ["Audits", "Trust"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("x", 3, r"startPosition 'x' is not a whole number"),
+        (0, "1e30", r"endPosition '1e30' is not a whole number"),
+        (0, "NaN", r"endPosition 'NaN' is not a whole number"),
+        (0, "2.5", r"endPosition '2\.5' is not a whole number"),
+        (-5, 3, r"startPosition '-5' is negative"),
+        (0, 10**30, r"endPosition '1000.*' is too large \(31 digits\)"),
+    ],
+)
+def test_a_position_that_is_not_a_whole_number_is_refused(tmp_path, start, end, message):
+    qde = project(text_source(selection(20, 0, 3, 3) + selection(21, start, end, 3)))
+    with pytest.raises(InputError, match=message) as info:
+        read_qdpx(make(tmp_path / "p.qdpx", qde, {"Sources/T1.txt": TEXT}))
+    line = qde[: qde.index(f'guid="{G(21)}"')].count("\n") + 1
+    assert str(info.value).startswith(f"{tmp_path / 'p.qdpx'}:project.qde:{line}: ")
+    assert f"PlainTextSelection {G(21)} " in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_selection_without_a_position_is_refused(tmp_path):
+    qde = project(text_source(selection(20, 0, 3, 3).replace(' endPosition="3"', "")))
+    with pytest.raises(InputError, match=f"PlainTextSelection {G(20)} has no endPosition"):
+        read_qdpx(make(tmp_path / "p.qdpx", qde, {"Sources/T1.txt": TEXT}))
+
+
+def test_a_position_past_the_text_is_a_problem_not_an_error(tmp_path):
+    # a whole number past the text may be another tool's convention or an edited source:
+    # listed, not imported, and the other codings of the project still read
+    body = selection(20, 0, 3, 3) + selection(21, 10**17, 10**17 + 3, 3)
+    p = read_qdpx(make(tmp_path / "p.qdpx", project(text_source(body)), {"Sources/T1.txt": TEXT}))
+    assert p.codings["quote"].tolist() == ["Kim"]
+    assert p.problems["problem"].str.contains("fall outside the text").tolist() == [True]
 
 
 def test_an_unknown_user_is_refused(tmp_path):

@@ -39,7 +39,7 @@ from dsr_workbench.coding.events import (
     complete_event,
 )
 from dsr_workbench.core.atomic import _append_locked
-from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.errors import DsrWarning, InputError
 
 _loads: Callable[[bytes], Any]
 try:  # orjson parses a large log several times faster than the json module
@@ -71,7 +71,7 @@ PROBLEM_COLUMNS: list[str] = ["path", "line", "problem"]
 """Columns of :func:`log_problems`."""
 
 
-class TornLineWarning(UserWarning):
+class TornLineWarning(DsrWarning):
     """The last line of a log is incomplete (a crash while appending); it was skipped."""
 
 

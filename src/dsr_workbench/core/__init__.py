@@ -1,10 +1,15 @@
-"""The base layer: error types, atomic file writes, YAML read with line numbers.
+"""The base layer: error types, atomic file writes, YAML read with line numbers, and untrusted
+zip archives read within limits.
 
 Everything else may import from here; this layer imports nothing of the workbench.
 """
 
 from __future__ import annotations
 
+from dsr_workbench.core.archive import (
+    SafeZip,
+    ZipLimits,
+)
 from dsr_workbench.core.atomic import (
     atomic_write_bytes,
     atomic_write_text,
@@ -24,6 +29,8 @@ __all__ = [
     "DsrError",
     "InputError",
     "StudyError",
+    "SafeZip",
+    "ZipLimits",
     "atomic_write_bytes",
     "atomic_write_text",
     "YamlDoc",

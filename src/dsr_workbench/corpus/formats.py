@@ -31,20 +31,31 @@ Supported formats (``format`` names in brackets):
 - WebVTT (``vtt``, via webvtt-py): speakers from ``<v Name>`` voice tags or a ``Name:``
   prefix; a cue without a speaker continues the previous speaker's utterance.
 - SubRip (``srt``, via webvtt-py): ``Name:`` prefix or voice tag, as for WebVTT.
+
+Files are read as untrusted. A ``.docx`` is a zip archive: before python-docx opens it, its
+members' declared sizes and ratios are checked and every member is inflated once
+(:func:`dsr_workbench.corpus.word.open_docx`, limits ``MAX_DOCX_PART`` and ``MAX_DOCX_SIZE``),
+so a "zip bomb" is refused instead of filling memory. A text file in UTF-16 without a
+byte-order mark is recognised by its NUL bytes and decoded as such (with a warning); other NUL
+bytes are refused. Times must be sane (minutes and seconds below 60, at most
+:data:`MAX_TIME` seconds); cues that end before they start, or start before the previous cue
+ends, are read with a :class:`~dsr_workbench.core.errors.DsrWarning` naming the first line.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.errors import DsrWarning, InputError
 from dsr_workbench.corpus.notation import (
     _TS,
     FORMATS,
@@ -53,10 +64,12 @@ from dsr_workbench.corpus.notation import (
     format_time,
     parse_time,
 )
+from dsr_workbench.corpus.word import docx_lines
 from dsr_workbench.corpus.write import write_transcript
 
 __all__ = [
     "FORMATS",
+    "MAX_TIME",
     "TEXT_VARIANTS",
     "Utterance",
     "decode",
@@ -67,6 +80,9 @@ __all__ = [
     "parse_time",
     "write_transcript",
 ]
+
+MAX_TIME = 100 * 3600.0
+"""Latest time (seconds from the start of the recording) a transcript may give: 100 hours."""
 
 _MAX_NAME_WORDS = 4
 _VTT_TIMING = re.compile(
@@ -111,12 +127,19 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     path
         The file name, for messages.
     encoding
-        The encoding to try; a UTF-8 or UTF-16 byte-order mark overrides it.
+        The encoding to try; a UTF-8 or UTF-16 byte-order mark overrides it, and so does the
+        NUL-byte pattern of UTF-16 text without a byte-order mark.
 
     Raises
     ------
     InputError
-        Naming the line and byte that cannot be decoded, and the encoding tried.
+        Naming the line and byte that cannot be decoded, and the encoding tried; or the first
+        NUL byte of data that are not text (nor UTF-16 recognised by its NUL bytes).
+
+    Warns
+    -----
+    DsrWarning
+        UTF-16 without a byte-order mark, naming the file and the encoding it was read in.
 
     Examples
     --------
@@ -127,6 +150,24 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         encoding, data = "utf-8", data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
+    elif b"\x00" in data and not encoding.lower().replace("_", "-").startswith("utf-16"):
+        sniffed = _utf16_without_bom(data)
+        if sniffed is None:
+            offset = data.index(b"\x00")
+            raise InputError(
+                f"holds NUL bytes (the first at offset {offset}): not a text file, or text in "
+                "an encoding such as UTF-16 or UTF-32 that was not recognised",
+                path=path,
+                line=data[:offset].count(b"\n") + 1,
+                hint="check that the right file is listed, or re-save it as UTF-8 text",
+            )
+        warnings.warn(
+            f"{path}: {sniffed.upper()} text without a byte-order mark (not {encoding}): "
+            f"read as {sniffed.upper()} (fix: re-save it as UTF-8)",
+            DsrWarning,
+            stacklevel=2,
+        )
+        encoding = sniffed
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -149,6 +190,76 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` if ``data`` look like UTF-16 text without a BOM.
+
+    Text that is mostly Latin has a NUL as the high byte of nearly every character: at odd
+    offsets (little-endian) or even ones (big-endian), and almost never at the others.
+
+    Examples
+    --------
+    >>> _utf16_without_bom("Kim: Hallo\\n".encode("utf-16-le"))
+    'utf-16-le'
+    >>> _utf16_without_bom("Kim: Hallo\\n".encode("utf-16-be"))
+    'utf-16-be'
+    >>> _utf16_without_bom(b"PK\\x03\\x04\\x00\\x00binary") is None
+    True
+    """
+    sample = data[: 1 << 16]
+    sample = sample[: len(sample) // 2 * 2]
+    pairs = len(sample) // 2
+    if pairs == 0:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= 0.5 * pairs and even <= 0.02 * pairs:
+        return "utf-16-le"
+    if even >= 0.5 * pairs and odd <= 0.02 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _time(value: str, path: str | Path, line: int) -> float:
+    """Seconds of a time as written in a transcript, refusing one that is not sane.
+
+    Minutes and seconds (every field after the first) must be below 60, and the time at most
+    :data:`MAX_TIME`.
+
+    Examples
+    --------
+    >>> _time("01:02:03.5", "x.vtt", 3)
+    3723.5
+    >>> _time("00:61:00.000", "x.vtt", 3)
+    Traceback (most recent call last):
+    ...
+    dsr_workbench.core.errors.InputError: x.vtt:3: time '00:61:00.000' is not a time: minutes and seconds run from 0 to 59 (fix: write it as hh:mm:ss.mmm)
+    """
+    parts = value.strip().replace(",", ".").split(":")
+    try:
+        fields = [float(part) for part in parts]
+    except ValueError:
+        fields = [math.nan]
+    if not all(math.isfinite(f) and f >= 0 for f in fields):
+        raise InputError(
+            f"time '{value}' is not a time", path=path, line=line, hint="write it as hh:mm:ss"
+        )
+    if any(f >= 60 for f in fields[1:]):
+        raise InputError(
+            f"time '{value}' is not a time: minutes and seconds run from 0 to 59",
+            path=path,
+            line=line,
+            hint="write it as hh:mm:ss.mmm",
+        )
+    seconds = parse_time(value)
+    if seconds > MAX_TIME:
+        raise InputError(
+            f"time '{value}' is past {MAX_TIME / 3600:g} hours",
+            path=path,
+            line=line,
+            hint="times count from the start of the recording; correct the time",
+        )
+    return seconds
+
+
 def _clean_name(name: str) -> str | None:
     name = name.strip().strip("*").strip()
     # labels are names: capitalised, a few words ("approach is key:" is prose, not a speaker)
@@ -157,7 +268,8 @@ def _clean_name(name: str) -> str | None:
     return name
 
 
-def _match(pattern: re.Pattern[str], line: str) -> tuple[str, str, float | None] | None:
+def _match(pattern: re.Pattern[str], line: str) -> tuple[str, str, str | None] | None:
+    """``(speaker, text, time as written or None)`` if ``line`` follows ``pattern``."""
     found = pattern.match(line)
     if not found:
         return None
@@ -166,8 +278,7 @@ def _match(pattern: re.Pattern[str], line: str) -> tuple[str, str, float | None]
     name = _clean_name(raw)
     if name is None:
         return None
-    ts = groups.get("ts")
-    return name, (groups.get("text") or "").strip(), None if ts is None else parse_time(ts)
+    return name, (groups.get("text") or "").strip(), groups.get("ts")
 
 
 def detect_variant(lines: Sequence[str]) -> tuple[str | None, int]:
@@ -247,7 +358,8 @@ def parse_lines(
         hit = _match(pattern, stripped)
         if hit:
             flush()
-            speaker, first, t_start = hit
+            speaker, first, ts = hit
+            t_start = None if ts is None else _time(ts, path, number)
             parts = [first] if first else []
             start_line = number
         elif speaker is not None:
@@ -257,34 +369,8 @@ def parse_lines(
     return out
 
 
-def _docx_lines(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        import docx
-        from docx.opc.exceptions import PackageNotFoundError
-    except ImportError:  # pragma: no cover - python-docx is a dependency
-        raise InputError(
-            "python-docx is not installed", path=path, hint="pip install python-docx"
-        ) from None
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise InputError(
-            f"not a readable .docx file ({exc.__class__.__name__})",
-            path=path,
-            hint="open and re-save it in Word as .docx",
-        ) from None
-    paragraphs = [
-        unicodedata.normalize("NFC", p.text.replace("\r", "\n")) for p in document.paragraphs
-    ]
-    rows: list[list[str]] = []
-    for table in document.tables:
-        for row in table.rows:
-            rows.append([unicodedata.normalize("NFC", c.text.strip()) for c in row.cells])
-    return paragraphs, rows
-
-
 def _parse_docx(path: Path) -> list[Utterance]:
-    paragraphs, rows = _docx_lines(path)
+    paragraphs, rows = docx_lines(path)
     lines: list[str] = []
     numbers: list[int] = []
     for number, para in enumerate(paragraphs, start=1):
@@ -313,7 +399,8 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
         if all(c.casefold().rstrip(":") in header for c in cells if c):
             continue  # a header row
         if len(cells) >= 3 and re.fullmatch(_TS, cells[0]):
-            t_start, name, text = parse_time(cells[0]), cells[1], " ".join(cells[2:])
+            t_start: float | None = _time(cells[0], path, number)
+            name, text = cells[1], " ".join(cells[2:])
         elif len(cells) >= 2:
             t_start, name, text = None, cells[0], " ".join(cells[1:])
         else:
@@ -331,10 +418,20 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
     return out
 
 
-def _check_timings(lines: Sequence[str], path: Path, fmt: str) -> list[int]:
+def _check_timings(lines: Sequence[str], path: Path, fmt: str) -> list[tuple[int, float, float]]:
+    """``(line, start, end)`` of every cue timing line, checked before webvtt-py sees them.
+
+    A malformed timing or a time that is not sane (see :func:`_time`) is an error naming its
+    line. A cue that ends before it starts, and one that starts before the previous cue ends
+    (overlapping speech, or a damaged file), are kept, with one
+    :class:`~dsr_workbench.core.errors.DsrWarning` for each kind naming the first line and the
+    count.
+    """
     pattern = _VTT_TIMING if fmt == "vtt" else _SRT_TIMING
     example = "00:01:02.500 --> 00:01:05.000" if fmt == "vtt" else "00:01:02,500 --> 00:01:05,000"
-    timing_lines = []
+    timings: list[tuple[int, float, float]] = []
+    backwards: list[str] = []
+    overlaps: list[str] = []
     for number, line in enumerate(lines, start=1):
         if "-->" in line:
             if not pattern.match(line):
@@ -344,8 +441,29 @@ def _check_timings(lines: Sequence[str], path: Path, fmt: str) -> list[int]:
                     line=number,
                     hint=f"write it as '{example}'",
                 )
-            timing_lines.append(number)
-    return timing_lines
+            first, _, rest = line.partition("-->")
+            start = _time(first.strip(), path, number)
+            end = _time(rest.split()[0], path, number)
+            if end < start:
+                backwards.append(
+                    f"{path}:{number}: cue ends ({format_time(end)}) before it starts "
+                    f"({format_time(start)})"
+                )
+            if timings and start < timings[-1][2]:
+                previous, _, previous_end = timings[-1]
+                overlaps.append(
+                    f"{path}:{number}: cue starts ({format_time(start)}) before the cue at "
+                    f"line {previous} ends ({format_time(previous_end)})"
+                )
+            timings.append((number, start, end))
+    for found, fix in (
+        (backwards, "swap or correct the times"),
+        (overlaps, "overlapping speech is kept as it is; correct the times if it is a mistake"),
+    ):
+        if found:
+            more = f" ({len(found)} such cues in the file)" if len(found) > 1 else ""
+            warnings.warn(f"{found[0]}{more} (fix: {fix})", DsrWarning, stacklevel=4)
+    return timings
 
 
 def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
@@ -353,7 +471,7 @@ def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
     from webvtt.errors import MalformedCaptionError, MalformedFileError
 
     lines = text.split("\n")
-    timing_lines = _check_timings(lines, path, fmt)
+    timings = _check_timings(lines, path, fmt)
     if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError(
             "does not start with 'WEBVTT'",
@@ -369,15 +487,15 @@ def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
             path=path,
             hint=f"check the cue blocks against the {fmt.upper()} format",
         ) from None
-    if len(captions.captions) != len(timing_lines):
+    if len(captions.captions) != len(timings):
         raise InputError(
-            f"{len(timing_lines)} cue timings but {len(captions.captions)} readable cues",
+            f"{len(timings)} cue timings but {len(captions.captions)} readable cues",
             path=path,
             hint="separate cues by one blank line; each cue needs text",
         )
     out: list[Utterance] = []
     colon = TEXT_VARIANTS["colon"]
-    for caption, line in zip(captions.captions, timing_lines, strict=True):
+    for caption, (line, start, end) in zip(captions.captions, timings, strict=True):
         raw = " ".join(part.strip() for part in caption.raw_text.split("\n") if part.strip())
         voice = _VOICE.match(raw)
         speaker: str | None = None
@@ -388,9 +506,7 @@ def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
             hit = _match(colon, body)
             if hit:
                 speaker, body, _ = hit
-        out.append(
-            Utterance(speaker, body, line, parse_time(caption.start), parse_time(caption.end))
-        )
+        out.append(Utterance(speaker, body, line, start, end))
     if not any(u.speaker for u in out):
         raise InputError(
             "no speaker labels found in any cue",

@@ -30,6 +30,7 @@ from dsr_workbench.core.errors import InputError
 from dsr_workbench.core.yamlio import load_yaml
 from dsr_workbench.corpus.formats import decode
 from dsr_workbench.corpus.leaks import LEAK_COLUMNS, Limits, check_leaks, fold, scanner_for
+from dsr_workbench.corpus.word import open_docx
 
 __all__ = [
     "KeyTerm",
@@ -209,10 +210,8 @@ def pseudonymise_text(text: str, key: PseudonymKey) -> tuple[str, int]:
     return "".join(pieces), count
 
 
-def _pseudonymise_docx(data: bytes, key: PseudonymKey) -> tuple[bytes, int]:
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
+def _pseudonymise_docx(src: Path, key: PseudonymKey) -> tuple[bytes, int]:
+    document = open_docx(src)  # checked as an untrusted archive first
     count = 0
     paragraphs = list(document.paragraphs)
     for table in document.tables:
@@ -268,7 +267,7 @@ def pseudonymise_file(src: str | Path, dst: str | Path, key: PseudonymKey) -> in
         )
     suffix = src.suffix.lower()
     if suffix == ".docx":
-        data, count = _pseudonymise_docx(src.read_bytes(), key)
+        data, count = _pseudonymise_docx(src, key)
     elif suffix in _TEXT_SUFFIXES:
         text, count = pseudonymise_text(decode(src.read_bytes(), src), key)
         data = text.encode("utf-8")

@@ -257,6 +257,63 @@ class _Checker:
         except ValueError:
             raise self.fail(key, f"'{value}' is not a date", "write dates as YYYY-MM-DD") from None
 
+    def transcript_file(
+        self,
+        file: str,
+        full: Path,
+        root: Path,
+        i: int,
+        seen: dict[object, int],
+        entries: list[dict[str, Any]],
+    ) -> None:
+        """Refuse a transcript path outside the study folder, or one listed twice.
+
+        ``full`` is resolved, so ``../x.txt``, an absolute path elsewhere and a symbolic link
+        that leads out of the folder are all caught; ``seen`` maps each file already listed
+        (by device and inode where it exists, so two spellings of one file match) to its
+        entry.
+        """
+        where = f"transcripts[{i}]"
+        if not full.is_relative_to(root):
+            raise self.fail(
+                f"{where}.file",
+                f"transcript file '{file}' is outside the study folder {root}"
+                + (" (through a symbolic link)" if _inside_unresolved(file, root) else ""),
+                "move the file into the study folder (e.g. interviews/) and give its path "
+                "relative to study.yaml",
+            )
+        try:
+            info = full.stat()
+            ident: object = (info.st_dev, info.st_ino)
+        except OSError:
+            ident = str(full)
+        if ident in seen:
+            j = seen[ident]
+            raise self.fail(
+                f"{where}.file",
+                f"transcript file '{file}' is already listed as transcripts[{j}] "
+                f"('{entries[j]['id']}')",
+                "list each file once: remove one of the entries or correct its path",
+            )
+        seen[ident] = i
+
+    def in_cycle(self, row: dict[str, Any], cycles: list[dict[str, Any]], where: str) -> None:
+        """Warn (:class:`DsrWarning`) when a transcript's date lies outside its cycle."""
+        cycle = next(c for c in cycles if c["cycle"] == row["cycle"])
+        if not cycle["start"] <= row["date"] <= cycle["end"]:
+            message = self.fail(
+                f"{where}.date",
+                f"{row['date']} is outside cycle {cycle['cycle']} "
+                f"({cycle['start']} to {cycle['end']})",
+                "correct the date or the cycle (or the cycle's start and end)",
+            )
+            warnings.warn(str(message), DsrWarning, stacklevel=3)
+
+
+def _inside_unresolved(file: str, root: Path) -> bool:
+    """Whether ``file`` stays in ``root`` when symbolic links are not followed."""
+    return Path(os.path.normpath(root / file)).is_relative_to(root)
+
 
 def _key(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
@@ -315,7 +372,14 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     StudyError
         With the file, line and key of the first problem and the fix: unknown or misspelled
         keys, missing keys, duplicate ids, unknown organisations or cycles, bad perspectives,
-        kinds or dates, missing transcript files.
+        kinds or dates (``2026-02-30``), missing transcript files, a transcript file outside
+        the study folder (``../x.txt``, an absolute path, a symbolic link leading out) or
+        listed under two ids, and hostile YAML (see :mod:`dsr_workbench.core.yamlio`).
+
+    Warns
+    -----
+    DsrWarning
+        A transcript dated outside its cycle's start and end (naming its key and line).
 
     Examples
     --------
@@ -329,7 +393,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     if path.is_dir() or not path.exists():
         path = find_study(path if path.is_dir() else path.parent)
     path = path.resolve()
-    doc = load_yaml(path)
+    doc = load_yaml(path, error=StudyError)
     _rename_artifacts_to_reports(doc, path)
     data = doc.data
     check = _Checker(doc)
@@ -422,10 +486,12 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     transcripts = check.entries(data, "transcripts")
     check.unique(transcripts, "transcripts")
     tr_rows = []
+    files_seen: dict[object, int] = {}
     for i, tr in enumerate(transcripts):
         where = f"transcripts[{i}]"
         file = str(tr["file"])
         full = (path.parent / file).resolve()
+        check.transcript_file(file, full, path.parent, i, files_seen, transcripts)
         if check_files and not full.is_file():
             raise check.fail(
                 f"{where}.file",
@@ -448,6 +514,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
                 "cycle": int(tr["cycle"]),
             }
         )
+        check.in_cycle(tr_rows[-1], cycle_rows, where)
 
     key_file = meta.get("key_file")
     env_key = os.environ.get("DSR_KEY_FILE")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dsr_workbench.core.atomic import _append_locked
-from dsr_workbench.core.errors import DsrError, InputError
+from dsr_workbench.core.errors import DsrError, DsrWarning, InputError
 from dsr_workbench.dsr.decisions import _parse_reference
 from dsr_workbench.dsr.episodes import (
     _episode_path,
@@ -59,8 +59,13 @@ RATING_LOG_COLUMNS: list[str] = [
 ]  # fmt: skip
 
 
-class TornRatingWarning(UserWarning):
-    """A rating log ends in a torn line (an interrupted write); it was skipped."""
+class TornRatingWarning(DsrWarning):
+    """A rating log ends in a torn line (an interrupted write); it was skipped.
+
+    As a coding log's torn line (:class:`~dsr_workbench.coding.log.TornLineWarning`), it is
+    reported once, naming the file and line (``dsr`` prints it as one ``dsr: warning:`` line),
+    and the next rating moves it to ``<log>.torn`` before appending.
+    """
 
 
 def _timestamp(value: str | dt.datetime | pd.Timestamp | None) -> str:
@@ -180,7 +185,12 @@ def record_rating(
     if source is not None:
         event["source"] = source
     line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
-    _append_locked(folder / "ratings" / f"{episode}.jsonl", line.encode("utf-8"), timeout=timeout)
+    _append_locked(
+        folder / "ratings" / f"{episode}.jsonl",
+        line.encode("utf-8"),
+        timeout=timeout,
+        torn_warning=TornRatingWarning,
+    )
     return event
 
 
@@ -227,12 +237,23 @@ def _read_log(log: Path) -> list[dict[str, Any]]:
         try:
             event = json.loads(text)
         except ValueError:
-            if number == len(lines):  # no newline after it: an interrupted append
-                warnings.warn(
-                    f"{log}:{number}: torn last line skipped", TornRatingWarning, stacklevel=3
-                )
-                continue
             event = None
+        if number == len(lines) and not isinstance(event, dict):
+            # no newline after it and not a whole object: an interrupted append
+            warnings.warn(
+                f"{log}:{number}: torn last line ({len(text)} bytes, no newline): skipped",
+                TornRatingWarning,
+                stacklevel=3,
+            )
+            continue
+        if isinstance(event, dict) and _is_int(event.get("rating")):
+            if not _INT64[0] <= event["rating"] <= _INT64[1]:
+                raise InputError(
+                    f"rating {_short(event['rating'])} is off any scale",
+                    path=log,
+                    line=number,
+                    hint="fix the line or move it out (logs are append-only)",
+                )
         if not _valid_event(event, log.stem):
             raise InputError(
                 "not a rating event of this episode",
@@ -249,6 +270,14 @@ def _read_log(log: Path) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _short(value: object, limit: int = 24) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _valid_event(event: Any, episode: str) -> bool:

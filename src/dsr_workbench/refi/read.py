@@ -12,12 +12,15 @@ a DTD or entities, a root that is not ``Project``, a missing ``project.qde``, a 
 file that is not in the archive, a plain text that is not UTF-8, an object without a GUID or
 two objects with one GUID, and a reference (``CodeRef``, ``NoteRef``, ``SourceRef``,
 ``SelectionRef``, ``VariableRef``, ``creatingUser`` of a source, selection or coding) to a GUID
-that is not defined. Codings that cannot be placed are not refused: they are listed in
-``problems``.
+that is not defined, and a ``startPosition`` or ``endPosition`` that is not a whole number
+from 0 (``1e30``, ``NaN``, ``-5``, more than 18 digits), naming the selection and its line.
+Codings that cannot be placed (positions past the text, or cutting a character) are not
+refused: they are listed in ``problems``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -110,14 +113,15 @@ def read_qdpx(path: str | Path) -> QdpxProject:
                 hint="a .qdpx holds one project.qde and a Sources folder; export it again",
             )
         where = f"{path}:{main}"
-        root = parse_xml(archive.read(main), where)
+        lines: dict[int, int] = {}
+        root = parse_xml(archive.read(main), where, lines)
         if local(root.tag) != "Project":
             raise InputError(
                 f"root element is {local(root.tag)!r}, not 'Project'",
                 path=where,
                 hint="this is not a REFI-QDA project",
             )
-        return _Reader(root, archive, GuidRegistry(where), path).project()
+        return _Reader(root, archive, GuidRegistry(where), path, lines).project()
 
 
 def read_qdc(path: str | Path) -> QdpxProject:
@@ -166,18 +170,23 @@ def read_qdc(path: str | Path) -> QdpxProject:
     )
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+_POSITION = re.compile(r"[0-9]{1,18}")
+"""A selection position: a whole number of characters from 0 (18 digits fit 64 bits)."""
 
 
 class _Reader:
     """Reads one ``project.qde``: first every GUID is registered, then references resolve."""
 
-    def __init__(self, root: Element, archive: SafeArchive, reg: GuidRegistry, path: Path):
+    def __init__(
+        self,
+        root: Element,
+        archive: SafeArchive,
+        reg: GuidRegistry,
+        path: Path,
+        lines: dict[int, int] | None = None,
+    ):
         self.root, self.archive, self.reg, self.path = root, archive, reg, path
+        self.lines = lines or {}
         self.coding_rows: list[dict[str, Any]] = []
         self.problems: list[dict[str, Any]] = []
         self.variables: list[tuple[str, str, str, str, str | None]] = []
@@ -367,17 +376,9 @@ class _Reader:
         starts: list[int] = []
         ends: list[int] = []
         quotes: list[str | None] = []
-        bad: dict[str | None, str] = {}
         for sel in sels:
-            a, b = _int(sel.get("startPosition")), _int(sel.get("endPosition"))
-            if a is None or b is None:
-                bad[norm_guid(sel.get("guid"))] = (
-                    f"startPosition {sel.get('startPosition')!r} / endPosition "
-                    f"{sel.get('endPosition')!r} are not whole numbers"
-                )
-                a = b = -1
-            starts.append(a)
-            ends.append(b)
+            starts.append(self._position(sel, "startPosition"))
+            ends.append(self._position(sel, "endPosition"))
             quote = (sel.get("name") or "").strip() or (kid_text(sel, "Description") or "").strip()
             quotes.append(quote or None)
         ids = [norm_guid(sel.get("guid")) or "" for sel in sels]
@@ -388,9 +389,7 @@ class _Reader:
             who = self.reg.ref(
                 sel.get("creatingUser"), ("user",), "the creatingUser of a selection"
             )
-            why: str | None = bad.get(row.selection)
-            if why is None and not pd.isna(row.problem):
-                why = str(row.problem)
+            why = None if pd.isna(row.problem) else str(row.problem)
             for found in self._codings(sel, who or user, "selection"):
                 if why is not None:
                     at = (sel.get("startPosition"), sel.get("endPosition"))
@@ -435,6 +434,35 @@ class _Reader:
             "n_selections": len(sels),
             "n_placed": n_placed,
         }
+
+    def _position(self, sel: Element, attr: str) -> int:
+        """A selection's ``startPosition`` or ``endPosition``: a whole number from 0.
+
+        A number that is no whole number (``1e30``, ``NaN``, ``1.5``), is negative, too large
+        for 64 bits or missing is refused, naming the element and its line. A whole number
+        past the source's text is no error here: the selection is listed as a problem and
+        not imported (see :func:`~dsr_workbench.refi.positions.place_selections`).
+        """
+        value = sel.get(attr)
+        text = (value or "").strip()
+        if _POSITION.fullmatch(text):
+            return int(text)
+        shown = repr(value if value is None or len(value) <= 24 else value[:21] + "...")
+        if value is None:
+            what = f"has no {attr}"
+        elif text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+            what = f"{attr} {shown} is negative"
+        elif text.isascii() and text.isdigit():
+            what = f"{attr} {shown} is too large ({len(text)} digits)"
+        else:
+            what = f"{attr} {shown} is not a whole number"
+        raise InputError(
+            f"PlainTextSelection {norm_guid(sel.get('guid'))} {what}",
+            path=self.reg.where,
+            line=self.lines.get(id(sel)),
+            hint="positions count characters from 0 in whole numbers; the file is damaged or "
+            "was not written by a REFI-QDA tool: export it again",
+        )
 
     def _cases(self, case_els: list[Element]) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows, members = [], []

@@ -1,9 +1,10 @@
 """Reading an untrusted QDPX archive and its XML safely.
 
 A ``.qdpx`` file is a zip archive made by someone else's software; it may be damaged or hostile.
-Nothing here extracts to disk: members are read into memory, and only after the whole archive
-has been checked. An archive is refused, with a one-line :class:`~dsr_workbench.core.errors.InputError`
-naming the archive and the member, when
+The archive checks are :mod:`dsr_workbench.core.archive`'s (shared with the ``.docx`` reader),
+with the QDPX limits below, read at each call so that they can be changed at run time. An
+archive is refused, with a one-line :class:`~dsr_workbench.core.errors.InputError` naming the
+archive and the member, when
 
 - a member's name is absolute, has a drive letter or a ``..`` segment (zip-slip), is a symbolic
   link, is encrypted, or appears twice;
@@ -21,16 +22,15 @@ front bound what reading can cost.
 from __future__ import annotations
 
 import posixpath
-import re
-import stat
 import zipfile
 from pathlib import Path
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import Any, Self
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser, fromstring
 
+from dsr_workbench.core.archive import SafeZip, ZipLimits, check_member_name
 from dsr_workbench.core.errors import InputError
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "SafeArchive",
     "check_member_name",
     "parse_xml",
+    "qdpx_limits",
 ]
 
 MAX_MEMBERS = 10_000
@@ -63,33 +64,22 @@ RATIO_FLOOR = 1024**2
 MAX_XML_FILE_SIZE = MAX_MEMBER_SIZE
 """Most bytes of a stand-alone ``.qdc`` codebook file."""
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
+
+def qdpx_limits() -> ZipLimits:
+    """The limits of a QDPX archive, from this module's constants as they are now."""
+    return ZipLimits(
+        members=MAX_MEMBERS,
+        total=MAX_TOTAL_SIZE,
+        member=MAX_MEMBER_SIZE,
+        ratio=MAX_RATIO,
+        ratio_floor=RATIO_FLOOR,
+        kind="QDPX",
+        again="export the project again as REFI-QDA .qdpx",
+        settings="dsr_workbench.refi.safety.MAX_MEMBER_SIZE",
+    )
 
 
-def check_member_name(name: str, archive: str | Path = "<archive>") -> str:
-    """Return ``name`` if it stays inside the archive; raise :class:`InputError` otherwise.
-
-    Examples
-    --------
-    >>> check_member_name("Sources/a.txt")
-    'Sources/a.txt'
-    >>> check_member_name("../../home/me/.bashrc")
-    Traceback (most recent call last):
-    ...
-    dsr_workbench.core.errors.InputError: <archive>: member '../../home/me/.bashrc' points outside the archive (zip-slip) (fix: do not open this file; ask its sender for a clean export)
-    """
-    posix = name.replace("\\", "/")
-    parts = posix.split("/")
-    if not name or "\x00" in name or posix.startswith("/") or _DRIVE.match(posix) or ".." in parts:
-        raise InputError(
-            f"member {name!r} points outside the archive (zip-slip)",
-            path=archive,
-            hint="do not open this file; ask its sender for a clean export",
-        )
-    return name
-
-
-class SafeArchive:
+class SafeArchive(SafeZip):
     """A checked, read-only view of a QDPX (zip) archive.
 
     Build it with :meth:`open`; use it as a context manager. :meth:`read` returns a member's
@@ -107,16 +97,14 @@ class SafeArchive:
     ('Sources/A.txt', b'hello')
     """
 
-    def __init__(self, zf: zipfile.ZipFile, path: Path) -> None:
-        self._zip = zf
-        self.path = path
-        self.names: list[str] = [info.filename for info in zf.infolist() if not info.is_dir()]
+    def __init__(self, zf: zipfile.ZipFile, path: Path, limits: ZipLimits) -> None:
+        super().__init__(zf, path, limits)
         self._lower: dict[str, list[str]] = {}
         for name in self.names:
             self._lower.setdefault(posixpath.basename(name).lower(), []).append(name)
 
     @classmethod
-    def open(cls, path: str | Path) -> SafeArchive:
+    def open(cls, path: str | Path, limits: ZipLimits | None = None) -> Self:
         """Open and check an archive (see the module docstring for what is refused).
 
         Raises
@@ -124,52 +112,7 @@ class SafeArchive:
         InputError
             Not a zip file, or any of the checks fails.
         """
-        path = Path(path)
-        try:
-            zf = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise InputError("file not found", path=path, hint="check the path") from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(
-                f"not a QDPX (zip) archive: {exc}",
-                path=path,
-                hint="export the project again as REFI-QDA .qdpx",
-            ) from None
-        try:
-            _check(zf, path)
-        except BaseException:
-            zf.close()
-            raise
-        return cls(zf, path)
-
-    def __enter__(self) -> SafeArchive:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the underlying zip file."""
-        self._zip.close()
-
-    def read(self, name: str) -> bytes:
-        """Return a member's bytes (at most :data:`MAX_MEMBER_SIZE`)."""
-        info = self._zip.getinfo(name)
-        if info.file_size > MAX_MEMBER_SIZE:
-            raise InputError(
-                f"member {name!r} is {info.file_size:,} bytes uncompressed, more than the "
-                f"limit of {MAX_MEMBER_SIZE:,}",
-                path=self.path,
-                hint="split the project, or raise qdpx_safety.MAX_MEMBER_SIZE if you trust it",
-            )
-        try:
-            return self._zip.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise InputError(
-                f"member {name!r} cannot be read: {exc}",
-                path=self.path,
-                hint="the archive is damaged; export it again",
-            ) from None
+        return super().open(path, limits or qdpx_limits())
 
     def find(self, reference: str) -> str | None:
         """Resolve a source path as tools write it to a member name, or ``None``.
@@ -202,57 +145,21 @@ class SafeArchive:
         return hits[0] if len(hits) == 1 else None
 
 
-def _check(zf: zipfile.ZipFile, path: Path) -> None:
-    infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise InputError(
-            f"archive holds {len(infos):,} members, more than the limit of {MAX_MEMBERS:,}",
-            path=path,
-            hint="this is not a QDPX project as tools write them",
-        )
-    seen: set[str] = set()
-    total = 0
-    for info in infos:
-        name = check_member_name(info.filename, path)
-        if name in seen:
-            raise InputError(
-                f"member {name!r} appears twice",
-                path=path,
-                hint="the archive is ambiguous; export it again",
-            )
-        seen.add(name)
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise InputError(
-                f"member {name!r} is a symbolic link",
-                path=path,
-                hint="QDPX archives hold plain files only; export it again",
-            )
-        if info.flag_bits & 0x1:
-            raise InputError(
-                f"member {name!r} is encrypted",
-                path=path,
-                hint="export the project without a password",
-            )
-        total += info.file_size
-        if info.file_size > RATIO_FLOOR:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > MAX_RATIO:
-                raise InputError(
-                    f"member {name!r} would expand {ratio:,.0f} times ({info.file_size:,} "
-                    f"bytes), past the limit of {MAX_RATIO:g} (a zip bomb?)",
-                    path=path,
-                    hint="do not open this file; ask its sender for a clean export",
-                )
-    if total > MAX_TOTAL_SIZE:
-        raise InputError(
-            f"archive would expand to {total:,} bytes, past the limit of {MAX_TOTAL_SIZE:,} "
-            "(a zip bomb?)",
-            path=path,
-            hint="do not open this file; ask its sender for a clean export",
-        )
+class _LineBuilder(TreeBuilder):
+    """A tree builder that records the line each element starts on."""
+
+    def __init__(self, lines: dict[int, int]) -> None:
+        super().__init__()
+        self.lines = lines
+        self.parser: Any = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        el = super().start(tag, attrs)
+        self.lines[id(el)] = self.parser.parser.CurrentLineNumber
+        return el
 
 
-def parse_xml(data: bytes, where: str | Path) -> Element:
+def parse_xml(data: bytes, where: str | Path, lines: dict[int, int] | None = None) -> Element:
     """Parse untrusted XML with ``defusedxml``; DTDs and entities are refused.
 
     Parameters
@@ -261,6 +168,9 @@ def parse_xml(data: bytes, where: str | Path) -> Element:
         The document's bytes.
     where
         What to name in messages (e.g. ``'x.qdpx:project.qde'``).
+    lines
+        If given, filled with ``{id(element): line}`` for every element, so that messages
+        about an element can name its line (valid while the returned tree lives).
 
     Raises
     ------
@@ -269,15 +179,25 @@ def parse_xml(data: bytes, where: str | Path) -> Element:
 
     Examples
     --------
-    >>> parse_xml(b"<a><b/></a>", "t.xml").tag
-    'a'
+    >>> lines = {}
+    >>> root = parse_xml(b"<a>\\n<b/></a>", "t.xml", lines)
+    >>> root.tag, lines[id(root[0])]
+    ('a', 2)
     >>> parse_xml(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "t.xml")
     Traceback (most recent call last):
     ...
     dsr_workbench.core.errors.InputError: t.xml: XML declares a DTD or entities, which QDA-XML never needs: refused (billion-laughs / external-entity protection) (fix: do not open this file; ask its sender for a clean export)
     """
+    safe = {"forbid_dtd": True, "forbid_entities": True, "forbid_external": True}
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        if lines is None:
+            return fromstring(data, **safe)
+        builder = _LineBuilder(lines)
+        parser = DefusedXMLParser(target=builder, **safe)
+        builder.parser = parser
+        parser.feed(data)
+        root: Element = parser.close()
+        return root
     except DefusedXmlException:
         raise InputError(
             "XML declares a DTD or entities, which QDA-XML never needs: refused "
