@@ -11,9 +11,9 @@ import pytest
 
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import load_study
-from dsr_workbench.dsr.artifact_diff import artifact_diff, change_sources
 from dsr_workbench.dsr.artifacts import load_artifacts, research_questions
-from dsr_workbench.dsr.traceability import (
+from dsr_workbench.dsr.diff import artifact_diff, change_sources
+from dsr_workbench.dsr.trace import (
     check_references,
     evaluation_by_version,
     resolve,

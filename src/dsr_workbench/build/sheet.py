@@ -20,9 +20,9 @@ from dsr_workbench.core.atomic import atomic_write_bytes
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.pseudonymise import PseudonymKey, check_leaks, fold
 from dsr_workbench.corpus.study import Study
-from dsr_workbench.dsr.artifact_diff import artifact_diff
 from dsr_workbench.dsr.artifacts import Artifacts
-from dsr_workbench.dsr.traceability import evaluation_by_version
+from dsr_workbench.dsr.diff import artifact_diff
+from dsr_workbench.dsr.trace import evaluation_by_version
 from dsr_workbench.plots.artifacts import artifact_figure
 
 __all__ = ["Sheet", "sheet_content", "sheet_docx", "sheet_html", "write_sheet"]

@@ -58,7 +58,7 @@ def _context(args: argparse.Namespace, *, references: bool = False) -> dict[str,
     if references:
         from dsr_workbench.coding.codings import load_codings
         from dsr_workbench.corpus.read import load_corpus
-        from dsr_workbench.dsr.traceability import resolve
+        from dsr_workbench.dsr.trace import resolve
 
         _, turns = load_corpus(study)
         codings = load_codings(study.data_dir / "codings")
@@ -67,19 +67,25 @@ def _context(args: argparse.Namespace, *, references: bool = False) -> dict[str,
 
 
 def _list(args: argparse.Namespace) -> int:
-    from dsr_workbench.dsr.traceability import evaluation_by_version
+    from dsr_workbench.dsr.episodes import load_episodes
+    from dsr_workbench.dsr.trace import evaluation_by_version
 
     ctx = _context(args)
-    arts, ev = ctx["arts"], ctx["evaluations"]
+    study, arts, ev = ctx["study"], ctx["arts"], ctx["evaluations"]
     if arts.versions.empty:
-        print(f"no artifacts in {ctx['study'].data_dir / 'artifacts'}", file=sys.stderr)
+        print(f"no artifacts in {study.data_dir / 'artifacts'}", file=sys.stderr)
         return 0
+    panels = None
+    if ev is not None:  # every episode, also one whose ratings are not (yet) recorded
+        panels = load_episodes(study.data_dir / "evaluations", study.participants)
+        panels = panels.drop_duplicates("episode")
     rows = []
     for v in arts.versions.itertuples(index=False):
         episodes, means = "", ""
-        if ev is not None:
+        if ev is not None and panels is not None:
             mine = ev[(ev["artifact"] == v.artifact) & (ev["version"] == v.version)]
-            episodes = ", ".join(dict.fromkeys(mine["episode"]))
+            held = panels[(panels["artifact"] == v.artifact) & (panels["version"] == v.version)]
+            episodes = ", ".join(held["episode"])
             summary = evaluation_by_version(arts, mine, v.artifact) if len(mine) else None
             if summary is not None:
                 m = summary.groupby("criterion")["mean"].mean()
@@ -97,7 +103,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from dsr_workbench.dsr.artifact_diff import artifact_diff
+    from dsr_workbench.dsr.diff import artifact_diff
 
     arts = _context(args)["arts"]
     diff = artifact_diff(arts, args.artifact, args.v_from, args.v_to)
@@ -119,7 +125,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from dsr_workbench.dsr.traceability import traceability
+    from dsr_workbench.dsr.trace import traceability
 
     ctx = _context(args, references=True)
     arts = ctx["arts"]
@@ -131,6 +137,11 @@ def _trace(args: argparse.Namespace) -> int:
         versions = versions[versions["artifact"] == args.artifact]
     if args.version:
         versions = versions[versions["version"] == args.version]
+        if versions.empty:
+            from dsr_workbench.core.errors import DsrError
+
+            raise DsrError(f"no artifact has a version '{args.version}'", key="version",
+                           hint="see `dsr artifacts` for the versions")  # fmt: skip
     problems = 0
     for v in versions.itertuples(index=False):
         t = traceability(

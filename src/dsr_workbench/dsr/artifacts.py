@@ -94,7 +94,7 @@ class Artifacts:
         :data:`ELEMENT_COLUMNS`, in tree order (depth first) per version.
     references
         artifact, version, element_id, reference, kind, target, path, line, key: every
-        ``evidence`` entry, parsed (see :func:`dsr_workbench.dsr.traceability.resolve`).
+        ``evidence`` entry, parsed (see :func:`dsr_workbench.dsr.trace.resolve`).
     decisions
         The study's requirements and decisions (:class:`~dsr_workbench.dsr.decisions.Decisions`),
         or ``None`` when the study has no ``decisions.yaml``.

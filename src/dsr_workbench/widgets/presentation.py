@@ -142,7 +142,10 @@ def artifact_gallery(study: Study, survey: SurveyData | None, cycle: int, *, dpi
     """The artifact versions evaluated in the cycle, each drawn from its element tree.
 
     Artifacts are those of the cycle's episodes, in order, one figure each with its title,
-    version, status and summary (``survey`` is not used; kept for the notebook's call).
+    version, status, the episodes that evaluate it and its summary (``survey`` is not used;
+    kept for the notebook's call). On a reveal.js slide the figures are stacked
+    (``r-stack``) and shown one at a time as fragments, so that the slide does not overflow;
+    elsewhere (notebook, Voilà) they follow one another.
 
     Examples
     --------
@@ -160,10 +163,12 @@ def artifact_gallery(study: Study, survey: SurveyData | None, cycle: int, *, dpi
     meta = arts.artifacts.set_index("artifact")
     cells = []
     for artifact, version in versions.itertuples(index=False):
+        mine = episodes[(episodes["artifact"] == artifact) & (episodes["version"] == version)]
+        held = ", ".join(f"{e.episode} ({e.purpose})" for e in mine.itertuples())
         if (artifact, version) not in have:
             cells.append(
-                f"<figure style='margin:0 0 1em'><b>{escape(artifact)} {escape(version)}</b>"
-                " (no version file in data/artifacts)</figure>"
+                f"<b>{escape(artifact)} {escape(version)}</b> (no version file in "
+                f"data/artifacts) · episodes: {escape(held)}"
             )
             continue
         row = arts.version_row(artifact, version)
@@ -171,13 +176,29 @@ def artifact_gallery(study: Study, survey: SurveyData | None, cycle: int, *, dpi
         fig = artifact_figure(arts.version(artifact, version), layout=meta.loc[artifact, "layout"])
         png = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
         cells.append(
-            f'<figure class="dsr-artifact" style="margin:0 0 1.2em;text-align:center">'
             f"<figcaption><b>{escape(title)}</b> ({escape(row['status'])}, cycle "
-            f"{int(row['cycle'])})<br><small>{escape(row['summary'])}</small></figcaption>"
-            f'<img src="data:image/png;base64,{png}" style="max-width:100%;max-height:640px">'
-            "</figure>"
+            f"{int(row['cycle'])}) · episodes: {escape(held)}<br>"
+            f"<small>{escape(row['summary'])}</small></figcaption>"
+            f'<img src="data:image/png;base64,{png}" alt="{escape(title)}" '
+            'style="max-width:100%;max-height:500px">'
         )
-    return HTML('<div class="dsr-gallery">' + "".join(cells) + "</div>")
+    return HTML('<div class="dsr-gallery r-stack">' + "".join(
+        f"<figure {_step(i, len(cells))} "
+        f'style="margin:0 0 1.2em;text-align:center;background:white">{cell}</figure>'
+        for i, cell in enumerate(cells)
+    ) + "</div>")  # fmt: skip
+
+
+def _step(i: int, n: int) -> str:
+    """The reveal.js fragment attributes that show the ``i``-th of ``n`` stacked figures alone.
+
+    The first is shown at first and fades out at step 0; the ``i``-th is shown at step
+    ``i - 1`` only, and the last stays from its step on.
+    """
+    if n < 2:
+        return 'class="dsr-artifact"'
+    kind = " fade-out" if i == 0 else " current-visible" if i < n - 1 else ""
+    return f'class="dsr-artifact fragment{kind}" data-fragment-index="{max(i - 1, 0)}"'
 
 
 def figure_html(fig: Figure, *, dpi: int = 90, caption: str = "") -> HTML:

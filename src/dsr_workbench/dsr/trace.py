@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dsr_workbench.core.errors import DsrError
-from dsr_workbench.dsr.artifact_diff import CHANGE_COLUMNS, _decisions_of, artifact_diff
 from dsr_workbench.dsr.artifacts import Artifacts
+from dsr_workbench.dsr.diff import CHANGE_COLUMNS, _decisions_of, artifact_diff
 from dsr_workbench.dsr.record import SUMMARY_COLUMNS, rating_summary
 
 __all__ = [
