@@ -1,6 +1,6 @@
 """The build layer: plan one job per cycle and report from ``study.yaml``, skip what is
 current, run the rest with papermill through any ``concurrent.futures.Executor``; versioned
-report folders and manifests, status and verify, the index and the study report.
+report folders and manifests, status and verify, the index, the study report and its PDF.
 
 Imports every layer below it; nothing below imports it.
 """
@@ -13,12 +13,10 @@ from dsr_workbench.build.check import (
     status,
     verify,
 )
-from dsr_workbench.build.index import (
-    VERSION_COLUMNS,
-    versions_table,
-    write_index,
-    write_study_report,
-)
+from dsr_workbench.build.catalog import VERSION_COLUMNS, versions_table, what_changed
+from dsr_workbench.build.index import write_index
+from dsr_workbench.build.pdf import PdfSkipped, find_browser, write_pdfs
+from dsr_workbench.build.study_report import write_study_report
 from dsr_workbench.build.jobs import (
     DEFAULT_INPUTS,
     INJECTED,
@@ -85,4 +83,8 @@ __all__ = [
     "versions_table",
     "write_index",
     "write_study_report",
+    "what_changed",
+    "PdfSkipped",
+    "find_browser",
+    "write_pdfs",
 ]

@@ -119,7 +119,10 @@ def _png(fig: Any) -> bytes:
 
 
 def _missing(doc: Document, build: _Build, report: str, what: str) -> None:
-    title = build.titles.get(report, report)
+    if report not in build.titles:
+        doc.note(f"{what}: the study has no report “{report}” in study.yaml.")
+        return
+    title = build.titles[report]
     doc.note(f"{what}: the report “{title}” has no built version yet (dsr build --report {report}).")
 
 
@@ -183,30 +186,35 @@ def _method(doc: Document, study: Study, build: _Build, codings: Any, structure:
     n_dim, n_theme = structure["dimension_id"].nunique(), structure["theme_id"].nunique()
     n_concept = structure["concept_id"].nunique()
     coders = sorted(set(codings["coder"])) if len(codings) else []
-    fig_gioia = doc.figures + 1
+    fig_gioia = doc.figures + 1 if not structure.empty else None
+    fig_agreement = doc.figures + 1 + (fig_gioia is not None)
     doc.text(
         f"Coding: {len(codings)} codings by {len(coders)} coder(s) ({', '.join(coders)}) on "
         f"{codings['transcript_id'].nunique() if len(codings) else 0} transcripts, with a "
         f"codebook of {n_dim} aggregate dimensions, {n_theme} second-order themes and "
-        f"{n_concept} first-order concepts (Gioia, Corley & Hamilton 2013; Figure {fig_gioia})."
+        f"{n_concept} first-order concepts (Gioia, Corley & Hamilton 2013"
+        + (f"; Figure {fig_gioia})." if fig_gioia else ").")
     )
     rel = build.latest_of("intercoder-reliability")
     agreement = build.csv(rel, "agreement_per_code")
     if rel is not None and agreement is not None and "band_alpha" in agreement:
         bands = agreement["band_alpha"].value_counts()
         doc.text(
-            f"Reliability (cycle {rel['cycle']}, Krippendorff's α per code; Figure "
-            f"{fig_gioia + 1}): of {len(agreement)} codes, "
-            + ", ".join(f"{int(n)} {b}" for b, n in bands.items())
-            + "; disagreements were settled in consensus meetings."
+            f"Reliability (cycle {rel['cycle']}, Krippendorff's α per code"
+            + (f"; Figure {fig_agreement}" if build.figure(rel, "agreement_heatmap") else "")
+            + f"): of {len(agreement)} codes, "
+            + ", ".join(f"{int(n)} {b}" for b, n in bands.items()) + "."
         )
     else:
         _missing(doc, build, "intercoder-reliability", "Reliability")
     from dsr_workbench.plots.coding import gioia_figure
 
-    doc.figure(_png(gioia_figure(structure, quotes=False)),
-               "The Gioia data structure of all codings: first-order concepts, second-order "
-               "themes and aggregate dimensions.")  # fmt: skip
+    if structure.empty:
+        doc.note("No Gioia data structure yet: the study has no codebook with codes.")
+    else:
+        doc.figure(_png(gioia_figure(structure, quotes=False)),
+                   "The Gioia data structure of all codings: first-order concepts, second-order "
+                   "themes and aggregate dimensions.")  # fmt: skip
     png = build.figure(rel, "agreement_heatmap") if rel is not None else None
     if png is not None:
         doc.figure(png, f"Inter-coder agreement per code, cycle {rel['cycle']}.",
@@ -280,7 +288,8 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
     if ev is None:
         from dsr_workbench.dsr.traceability import evaluation_by_version
 
-        ev = evaluation_by_version(arts, ctx.evaluations, artifact)
+        ev = (evaluation_by_version(arts, ctx.evaluations, artifact)
+              if ctx.evaluations is not None else pd.DataFrame())  # fmt: skip
     if ev.empty:
         doc.note(f"No version of {meta['title']} has been rated yet.")
     else:
@@ -311,6 +320,9 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
 
 def _gioia_evidence(doc: Document, ctx: _Context, artifact: str, title: str) -> None:
     """The Gioia concepts the artifact's elements cite, and exemplar quotes by perspective."""
+    if ctx.codebook is None:
+        doc.text("The study has no codebook yet, so no Gioia structure.", cls="muted")
+        return
     refs = ctx.arts.references
     cited = set(refs.loc[(refs["artifact"] == artifact) & (refs["kind"] == "coding"), "target"])
     codes = set(ctx.codings.loc[ctx.codings["coding_id"].isin(cited), "code_id"])
@@ -347,25 +359,36 @@ class _Context:
     def __init__(self, study: Study, key: PseudonymKey | None) -> None:
         from dsr_workbench.coding.anchored import load_anchored_codings
         from dsr_workbench.coding.codebook import load_codebook
-        from dsr_workbench.coding.gioia import gioia_structure
+        from dsr_workbench.coding.gioia import GIOIA_COLUMNS, gioia_structure
         from dsr_workbench.coding.queries import with_turns
         from dsr_workbench.corpus.read import load_corpus
         from dsr_workbench.dsr.artifacts import load_artifacts, research_questions
         from dsr_workbench.dsr.record import load_evaluations
 
         self.study = study
+        self.missing: list[str] = []  # what the study does not have (yet), in words
         self.arts = load_artifacts(study)
         self.rqs = research_questions(study)
         transcripts, turns = load_corpus(study)
-        self.codebook = load_codebook(study.data_dir / "codebook.yaml")
+        book = study.data_dir / "codebook.yaml"
+        self.codebook = load_codebook(book) if book.is_file() else None
+        if self.codebook is None:
+            self.missing.append("a codebook (data/codebook.yaml)")
         self.codings = load_anchored_codings(study, corpus=(transcripts, turns)).codings
-        self.structure = gioia_structure(self.codebook, self.codings)
-        self.evaluations = load_evaluations(study.data_dir / "evaluations", study.participants)
+        self.structure = (
+            gioia_structure(self.codebook, self.codings)
+            if self.codebook is not None
+            else pd.DataFrame(columns=GIOIA_COLUMNS)
+        )
+        folder = study.data_dir / "evaluations"
+        self.evaluations = (
+            load_evaluations(folder, study.participants) if folder.is_dir() else None
+        )
         self.said = with_turns(self.codings, turns)
         self.by_side = {
             p: gioia_structure(self.codebook, self.codings[(self.said["perspective"] == p).to_numpy()])
             for p in PERSPECTIVE_WORDS
-        }
+        } if self.codebook is not None else {}  # fmt: skip
         self.quoted: set[str] = set()  # each quote once in the report
         self.pattern = key.pattern() if key is not None and key.terms else None
         refs = self.arts.decisions.references if self.arts.decisions is not None else None
@@ -378,7 +401,9 @@ class _Context:
 
     def exemplar(self, concept_id: str, perspective: str) -> tuple[str, str] | None:
         """The concept's exemplar quote from one side, and who said it (pseudonym, side)."""
-        side = self.by_side[perspective]
+        side = self.by_side.get(perspective)
+        if side is None:
+            return None
         hit = side[(side["concept_id"] == concept_id) & (side["exemplar_source"] == "coding")]
         if hit.empty:
             return None
