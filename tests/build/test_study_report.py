@@ -53,9 +53,11 @@ def test_chapters_in_fixed_order_one_per_research_question(example: Path, page: 
     chapters = re.findall(r"<h2 id='[^']+'>([^<]+)</h2>", page)
     rqs = research_questions(load_study(example))
     leaves = [r for r in rqs.itertuples() if r.rq_id not in set(rqs["parent"].dropna())]
-    expected = ["1. The study", "2. Method"] + [
-        f"{i}. {r.rq_id}: {r.text}" for i, r in enumerate(leaves, start=3)
-    ] + ["Appendix: every report version"]
+    expected = (
+        ["1. The study", "2. Method"]
+        + [f"{i}. {r.rq_id}: {r.text}" for i, r in enumerate(leaves, start=3)]
+        + ["Appendix: every report version"]
+    )
     assert [c.replace("&#x27;", "'") for c in chapters] == expected
     for rq in rqs.itertuples():  # the study chapter lists every question
         assert f"<b>{rq.rq_id}</b>" in page

@@ -7,16 +7,14 @@ Imports every layer below it; nothing below imports it.
 
 from __future__ import annotations
 
+from dsr_workbench.build.catalog import VERSION_COLUMNS, versions_table, what_changed
 from dsr_workbench.build.check import (
     STATUS_COLUMNS,
     compare_versions,
     status,
     verify,
 )
-from dsr_workbench.build.catalog import VERSION_COLUMNS, versions_table, what_changed
 from dsr_workbench.build.index import write_index
-from dsr_workbench.build.pdf import PdfSkipped, find_browser, write_pdfs
-from dsr_workbench.build.study_report import write_study_report
 from dsr_workbench.build.jobs import (
     DEFAULT_INPUTS,
     INJECTED,
@@ -41,6 +39,7 @@ from dsr_workbench.build.outputs import (
     tree_files,
     version_dirs,
 )
+from dsr_workbench.build.pdf import PdfSkipped, find_browser, write_pdfs
 from dsr_workbench.build.run import (
     RESULT_COLUMNS,
     BuildLockedError,
@@ -48,6 +47,7 @@ from dsr_workbench.build.run import (
     make_executor,
     run_job,
 )
+from dsr_workbench.build.study_report import write_study_report
 
 __all__ = [
     "MANIFEST",

@@ -138,9 +138,7 @@ class Document:
         label = f"{self._chapter}. {title}" if numbered else title
         anchor = self._anchor(title)
         self.toc.append(_Entry(2, anchor, label))
-        self.parts.append(
-            f"<section class='chapter'><h2 id='{anchor}'>{html.escape(label)}</h2>"
-        )
+        self.parts.append(f"<section class='chapter'><h2 id='{anchor}'>{html.escape(label)}</h2>")
         self._open = True
         return anchor
 
@@ -216,7 +214,9 @@ class Document:
         """
         self.tables += 1
         numeric = {
-            c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in html_columns
+            c
+            for c in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[c]) and c not in html_columns
         }
         short = {
             c for c in frame.columns

@@ -39,11 +39,14 @@ __all__ = [
     "write_study_report",
 ]
 
-_CSS = CSS + """
+_CSS = (
+    CSS
+    + """
 .ok{color:#1a7f37}.failed{color:#cf222e;font-weight:bold}
 td.files{font-size:.8rem}td.changed{max-width:22rem}
 .handouts li{margin:.2rem 0}
 """
+)
 
 
 def _failures(reports_dir: Path) -> list[dict[str, Any]]:

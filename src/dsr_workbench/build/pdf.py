@@ -111,9 +111,11 @@ def print_pdfs(jobs: Iterable[PdfJob], browser: str) -> list[Path]:
                 page = chromium.new_page()
                 page.route(
                     "**/*",
-                    lambda route: route.continue_()
-                    if route.request.url.startswith(("file:", "data:"))
-                    else route.abort(),
+                    lambda route: (
+                        route.continue_()
+                        if route.request.url.startswith(("file:", "data:"))
+                        else route.abort()
+                    ),
                 )
                 url = job.source.resolve().as_uri() + ("?print-pdf" if job.slides else "")
                 page.goto(url, wait_until="load", timeout=_TIMEOUT_MS)

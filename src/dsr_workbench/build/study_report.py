@@ -101,7 +101,9 @@ def _figure_captions(notebook: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for cell in nbformat.read(notebook, as_version=4).cells:
         if cell.cell_type == "markdown":
-            found = [ln.lstrip("#").strip() for ln in cell.source.splitlines() if ln.startswith("#")]
+            found = [
+                ln.lstrip("#").strip() for ln in cell.source.splitlines() if ln.startswith("#")
+            ]
             heading = found[-1] if found else heading
         elif "out.figure(" in cell.source:
             for name in re.findall(r"[\"']([\w.-]+)[\"']\s*\)", cell.source):
@@ -123,7 +125,9 @@ def _missing(doc: Document, build: _Build, report: str, what: str) -> None:
         doc.note(f"{what}: the study has no report “{report}” in study.yaml.")
         return
     title = build.titles[report]
-    doc.note(f"{what}: the report “{title}” has no built version yet (dsr build --report {report}).")
+    doc.note(
+        f"{what}: the report “{title}” has no built version yet (dsr build --report {report})."
+    )
 
 
 # --- chapters ----------------------------------------------------------------------------
@@ -151,7 +155,9 @@ def _the_study(doc: Document, study: Study, rqs: pd.DataFrame, arts: Any) -> Non
     doc.raw(f"<ul class='rqs'>{''.join(items)}</ul>")
 
 
-def _method(doc: Document, study: Study, build: _Build, codings: Any, structure: pd.DataFrame) -> None:
+def _method(
+    doc: Document, study: Study, build: _Build, codings: Any, structure: pd.DataFrame
+) -> None:
     doc.chapter("Method")
     doc.section("Sample")
     people = study.participants[study.participants["perspective"] != "researcher"]
@@ -203,7 +209,8 @@ def _method(doc: Document, study: Study, build: _Build, codings: Any, structure:
             f"Reliability (cycle {rel['cycle']}, Krippendorff's α per code"
             + (f"; Figure {fig_agreement}" if build.figure(rel, "agreement_heatmap") else "")
             + f"): of {len(agreement)} codes, "
-            + ", ".join(f"{int(n)} {b}" for b, n in bands.items()) + "."
+            + ", ".join(f"{int(n)} {b}" for b, n in bands.items())
+            + "."
         )
     else:
         _missing(doc, build, "intercoder-reliability", "Reliability")
@@ -216,7 +223,7 @@ def _method(doc: Document, study: Study, build: _Build, codings: Any, structure:
                    "The Gioia data structure of all codings: first-order concepts, second-order "
                    "themes and aggregate dimensions.")  # fmt: skip
     png = build.figure(rel, "agreement_heatmap") if rel is not None else None
-    if png is not None:
+    if png is not None and rel is not None:
         doc.figure(png, f"Inter-coder agreement per code, cycle {rel['cycle']}.",
                    source=build.label(rel))  # fmt: skip
 
@@ -239,14 +246,21 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
     if png is None:  # no report shows the latest version yet: draw it
         from dsr_workbench.plots.artifacts import artifact_figure
 
-        png = _png(artifact_figure(arts.version(artifact, str(last["version"])),
-                                   layout=meta["layout"], title=f"{meta['title']} {last['version']}"))
+        png = _png(
+            artifact_figure(
+                arts.version(artifact, str(last["version"])),
+                layout=meta["layout"],
+                title=f"{meta['title']} {last['version']}",
+            )
+        )
     doc.figure(png, f"{meta['title']}, version {last['version']} (cycle {last['cycle']}).",
                source=source)  # fmt: skip
     sheet = None if row is None else f"{row['path']}/{artifact}-{last['version']}.html"
     if sheet is not None and (build.root / sheet).is_file():
-        doc.raw(f"<p>Take-away sheet for practitioners: <a href='{_esc(sheet)}'>{_esc(meta['title'])} "
-                f"{_esc(last['version'])}</a> (also as Word, beside it).</p>")
+        doc.raw(
+            f"<p>Take-away sheet for practitioners: <a href='{_esc(sheet)}'>{_esc(meta['title'])} "
+            f"{_esc(last['version'])}</a> (also as Word, beside it).</p>"
+        )
     else:
         doc.note(f"No take-away sheet of {last['version']} yet: it is written by the design "
                  "report of the version's cycle.")  # fmt: skip
@@ -272,15 +286,21 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
         })  # fmt: skip
         doc.table(shown_diff, f"What changed from {before} to {after} ({len(diff)} changes), with "
                   "the design decisions behind each change.")  # fmt: skip
-        why = decisions[(decisions.get("artifact") == artifact) & (decisions.get("version") == after)] \
-            if not decisions.empty else decisions
+        why = (
+            decisions[(decisions.get("artifact") == artifact) & (decisions.get("version") == after)]
+            if not decisions.empty
+            else decisions
+        )
         if len(why):
             items = []
             for d in why.itertuples(index=False):
                 reqs = ctx.addresses.get(str(d.decision_id), [])
                 req = "; ".join(f"{r}: {' '.join(requirements.get(r, '').split())}" for r in reqs)
-                items.append(f"<li><b>{_esc(d.decision_id)}</b> {_esc(' '.join(str(d.decision).split()))}"
-                             + (f" <span class='muted'>(meets {_esc(req)})</span>" if req else "") + "</li>")
+                items.append(
+                    f"<li><b>{_esc(d.decision_id)}</b> {_esc(' '.join(str(d.decision).split()))}"
+                    + (f" <span class='muted'>(meets {_esc(req)})</span>" if req else "")
+                    + "</li>"
+                )
             doc.raw(f"<p>Why:</p><ul>{''.join(items)}</ul>")
 
     doc.section("Evaluation across versions")
@@ -342,8 +362,11 @@ def _gioia_evidence(doc: Document, ctx: _Context, artifact: str, title: str) -> 
     doc.heading("Exemplar quotes by perspective")
     top = rows.sort_values("n_codings", ascending=False, kind="stable").head(_MAX_CONCEPTS)
     for concept_id, concept in zip(top["concept_id"], top["concept"], strict=True):
-        quotes = [q for q in (ctx.exemplar(concept_id, p) for p in PERSPECTIVE_WORDS)
-                  if q and q[0] not in ctx.quoted]
+        quotes = [
+            q
+            for q in (ctx.exemplar(concept_id, p) for p in PERSPECTIVE_WORDS)
+            if q and q[0] not in ctx.quoted
+        ]
         if not quotes:
             continue
         doc.raw(f"<p><b>{_esc(concept)}</b></p>")
@@ -381,9 +404,7 @@ class _Context:
             else pd.DataFrame(columns=GIOIA_COLUMNS)
         )
         folder = study.data_dir / "evaluations"
-        self.evaluations = (
-            load_evaluations(folder, study.participants) if folder.is_dir() else None
-        )
+        self.evaluations = load_evaluations(folder, study.participants) if folder.is_dir() else None
         self.said = with_turns(self.codings, turns)
         self.by_side = {
             p: gioia_structure(self.codebook, self.codings[(self.said["perspective"] == p).to_numpy()])
@@ -394,7 +415,9 @@ class _Context:
         refs = self.arts.decisions.references if self.arts.decisions is not None else None
         self.addresses: dict[str, list[str]] = {}
         if refs is not None:
-            for r in refs[(refs["field"] == "addresses") & (refs["kind"] == "requirement")].itertuples():
+            for r in refs[
+                (refs["field"] == "addresses") & (refs["kind"] == "requirement")
+            ].itertuples():
                 self.addresses.setdefault(str(r.owner), []).append(str(r.target))
         self.names = dict(zip(study.participants["participant_id"], study.participants["pseudonym"],
                               strict=True))  # fmt: skip
