@@ -31,7 +31,7 @@ install: $(STAMP)
 ## Build every cycle's reports and the study report of the example study into reports/
 reports: $(STAMP)
 	@$(BIN)/dsr build --jobs $(JOBS)
-	@echo "Open reports/index.html (the study report: reports/study-report.html)"
+	@echo "Open reports/index.html (the study report: reports/study-report.html, as PDF: reports/study-report.pdf)"
 
 ## Run the whole test suite (unit tests, docstring examples, notebooks with nbval)
 test: $(STAMP)
@@ -72,4 +72,4 @@ bench-build-full: $(STAMP)
 
 ## Delete generated reports (every version; they are rebuilt from inputs + code)
 clean-reports:
-	rm -rf reports/cycle-* reports/index.html reports/study-report.html reports/.build
+	rm -rf reports/cycle-* reports/index.html reports/study-report.html reports/study-report.pdf reports/decks reports/.build

@@ -103,7 +103,7 @@ def test_build_skip_and_rebuild_exactly_what_changed(study_dir: Path) -> None:
     }
     assert (study_dir / "reports" / "cycle-1" / "tiny-data" / "v002").is_dir()
     index = (study_dir / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "changed data/survey.csv" in index
+    assert "data/survey.csv changed" in index
     assert status(load_study(study_dir)).state.tolist() == ["current"] * 3
 
 

@@ -1,24 +1,20 @@
 """The build layer: plan one job per cycle and report from ``study.yaml``, skip what is
 current, run the rest with papermill through any ``concurrent.futures.Executor``; versioned
-report folders and manifests, status and verify, the index and the study report.
+report folders and manifests, status and verify, the index, the study report and its PDF.
 
 Imports every layer below it; nothing below imports it.
 """
 
 from __future__ import annotations
 
+from dsr_workbench.build.catalog import VERSION_COLUMNS, versions_table, what_changed
 from dsr_workbench.build.check import (
     STATUS_COLUMNS,
     compare_versions,
     status,
     verify,
 )
-from dsr_workbench.build.index import (
-    VERSION_COLUMNS,
-    versions_table,
-    write_index,
-    write_study_report,
-)
+from dsr_workbench.build.index import write_index
 from dsr_workbench.build.jobs import (
     DEFAULT_INPUTS,
     INJECTED,
@@ -43,6 +39,7 @@ from dsr_workbench.build.outputs import (
     tree_files,
     version_dirs,
 )
+from dsr_workbench.build.pdf import PdfSkipped, find_browser, write_pdfs
 from dsr_workbench.build.run import (
     RESULT_COLUMNS,
     BuildLockedError,
@@ -50,6 +47,7 @@ from dsr_workbench.build.run import (
     make_executor,
     run_job,
 )
+from dsr_workbench.build.study_report import write_study_report
 
 __all__ = [
     "MANIFEST",
@@ -85,4 +83,8 @@ __all__ = [
     "versions_table",
     "write_index",
     "write_study_report",
+    "what_changed",
+    "PdfSkipped",
+    "find_browser",
+    "write_pdfs",
 ]

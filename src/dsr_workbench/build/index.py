@@ -1,9 +1,11 @@
-"""``reports/index.html`` (every cycle, report and version) and ``study-report.html``.
+"""``reports/index.html``: every cycle, report and version, and the handouts.
 
-The index lists each version with its status, date and which inputs changed since the
-version before it, and links the executed notebook, HTML, slides, tables and figures. The
-study report assembles the latest version of every report into one HTML page (code
-hidden), cycle by cycle.
+The index names reports and designed artifacts by their titles, gives each cycle's focus, says
+in words what changed since each version's predecessor ("transcript FG4 changed; library code
+changed"), links every version's page, notebook, slides, tables and figures, and links the
+study report (:mod:`dsr_workbench.build.study_report`) and the PDF handouts
+(:mod:`dsr_workbench.build.pdf`). :func:`write_index` writes all three, in that order, so the
+index links only what exists.
 """
 
 from __future__ import annotations
@@ -13,107 +15,38 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
-from dsr_workbench.build.outputs import changed_inputs, read_manifest, version_dirs
+from dsr_workbench.build.catalog import (
+    VERSION_COLUMNS,
+    report_titles,
+    versions_table,
+    what_changed,
+)
+from dsr_workbench.build.document import CSS
+from dsr_workbench.build.pdf import write_pdfs
+from dsr_workbench.build.study_report import write_study_report
 from dsr_workbench.core.atomic import atomic_write_text
+from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import Study
 
-__all__ = ["VERSION_COLUMNS", "versions_table", "write_index", "write_study_report"]
-
-VERSION_COLUMNS = [
-    "cycle",
-    "report",
-    "version",
-    "status",
-    "end",
-    "duration_s",
-    "key",
-    "changed",
-    "path",
+__all__ = [
+    "VERSION_COLUMNS",
+    "index_html",
+    "versions_table",
+    "what_changed",
+    "write_index",
+    "write_study_report",
 ]
-"""Columns of :func:`versions_table`."""
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:72rem;
-color:#222;padding:0 1rem}
-h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eee;vertical-align:top}
-.ok{color:#1a7f37}.failed{color:#cf222e;font-weight:bold}.muted{color:#777}
-code{font-size:.85em}
+_CSS = (
+    CSS
+    + """
+.ok{color:#1a7f37}.failed{color:#cf222e;font-weight:bold}
+td.files{font-size:.8rem}td.changed{max-width:22rem}
+.handouts li{margin:.2rem 0}
 """
-
-
-def what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
-    """Say what differs between two versions' manifests: inputs, notebook, parameters,
-    library code, package versions.
-
-    Examples
-    --------
-    >>> what_changed({"inputs": {"a": "1"}, "parameters": {"x": 1},
-    ...               "environment": {"pandas": "3.0"}, "components": {"library": "l1"}},
-    ...              {"inputs": {"a": "2"}, "parameters": {"x": 2},
-    ...               "environment": {"pandas": "3.1"}, "components": {"library": "l2"}})
-    'changed a; parameters x; library code; packages pandas 3.0→3.1'
-    """
-    parts = [
-        f"{k} {', '.join(v)}"
-        for k, v in changed_inputs(old.get("inputs", {}), new.get("inputs", {})).items()
-        if v
-    ]
-    old_c, new_c = old.get("components", {}), new.get("components", {})
-    if old_c.get("notebook") != new_c.get("notebook") and "notebook" in new_c:
-        parts.append("notebook code")
-    params = sorted(
-        k
-        for k in set(old.get("parameters", {})) | set(new.get("parameters", {}))
-        if old.get("parameters", {}).get(k) != new.get("parameters", {}).get(k)
-    )
-    if params:
-        parts.append("parameters " + ", ".join(params))
-    if old_c.get("library") != new_c.get("library") and "library" in new_c:
-        parts.append("library code")
-    old_env, new_env = old.get("environment", {}), new.get("environment", {})
-    packages = [
-        f"{k} {old_env.get(k, '-')}→{new_env.get(k, '-')}"
-        for k in sorted(set(old_env) | set(new_env))
-        if old_env.get(k) != new_env.get(k)
-    ]
-    if packages:
-        parts.append("packages " + ", ".join(packages))
-    return "; ".join(parts) or "code, parameters or environment"
-
-
-def versions_table(reports_dir: Path) -> pd.DataFrame:
-    """Return one row per version folder under ``reports_dir`` (columns :data:`VERSION_COLUMNS`).
-
-    ``changed`` says which inputs changed since the previous version of the same report.
-    """
-    rows: list[dict[str, Any]] = []
-    for report_dir in sorted(reports_dir.glob("cycle-*/*")):
-        if not report_dir.is_dir() or report_dir.name.startswith("."):
-            continue
-        previous: dict[str, Any] | None = None
-        for vdir in version_dirs(report_dir):
-            m = read_manifest(vdir)
-            changed = "first version" if previous is None else what_changed(previous, m)
-            previous = m
-            rows.append(
-                {
-                    "cycle": m.get("cycle", int(report_dir.parent.name.split("-")[-1])),
-                    "report": report_dir.name,
-                    "version": vdir.name,
-                    "status": m.get("status", "unknown"),
-                    "end": m.get("end"),
-                    "duration_s": m.get("duration_s"),
-                    "key": (m.get("key") or "")[:12],
-                    "changed": changed,
-                    "path": vdir.relative_to(reports_dir).as_posix(),
-                }
-            )
-    return pd.DataFrame(rows, columns=VERSION_COLUMNS)
+)
 
 
 def _failures(reports_dir: Path) -> list[dict[str, Any]]:
@@ -126,123 +59,116 @@ def _failures(reports_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
-def write_index(study: Study) -> Path:
-    """Write ``reports/index.html`` and ``reports/study-report.html``; return the index."""
+def _artifact_titles(study: Study) -> dict[str, str]:
+    """Artifact id → title (empty when the study's artifacts do not load)."""
+    from dsr_workbench.dsr.artifacts import load_artifacts
+
+    try:
+        arts = load_artifacts(study).artifacts
+    except (DsrError, OSError):
+        return {}
+    return dict(zip(arts["artifact"], arts["title"], strict=True))
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _files(reports: Path, path: str) -> str:
+    vdir = reports / path
+    links = [f"<a href='{_e(path)}/notebook.html'>page</a>",
+             f"<a href='{_e(path)}/notebook.ipynb'>notebook</a>"]  # fmt: skip
+    if (vdir / "slides.html").exists():
+        links.append(f"<a href='{_e(path)}/slides.html'>slides</a>")
+    for sheet in sorted(vdir.glob("*.html")):
+        if sheet.name not in {"notebook.html", "slides.html"}:
+            links.append(f"<a href='{_e(path)}/{_e(sheet.name)}'>take-away sheet</a>")
+    links.append(f"<a href='{_e(path)}/manifest.json'>manifest</a>")
+    for sub in ("tables", "figures"):
+        files = sorted((vdir / sub).glob("*")) if (vdir / sub).is_dir() else []
+        if files:
+            links.append(f"{sub}: " + " ".join(
+                f"<a href='{_e(path)}/{sub}/{_e(f.name)}'>{_e(f.stem.replace('_', ' '))}</a>"
+                for f in files))  # fmt: skip
+    return " · ".join(links)
+
+
+def index_html(study: Study, table: pd.DataFrame) -> str:
+    """The index page for ``table`` (:func:`versions_table` of the study's reports)."""
     reports = study.reports_dir
-    table = versions_table(reports)
+    titles = report_titles(study)
+    artifacts = _artifact_titles(study) if table["artifact"].notna().any() else {}
     parts = [
-        f"<!doctype html><html lang='en'><meta charset='utf-8'>"
-        f"<title>{html.escape(study.title)} — reports</title><style>{_CSS}</style>",
-        f"<h1>{html.escape(study.title)}</h1>",
-        "<p><a href='study-report.html'>Study report</a> (latest version of every "
-        "report on one page)</p>",
+        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(study.title)} — reports</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(study.title)}</h1><p class='muted'>Every report of every design cycle, "
+        "newest version first; each version is an immutable folder.</p>",
+        "<h2>Study report and handouts</h2><ul class='handouts'>",
     ]
+    if (reports / "study-report.html").exists():
+        pdf = (" — <a href='study-report.pdf'>PDF for printing</a>"
+               if (reports / "study-report.pdf").exists()
+               else " <span class='muted'>(no PDF: the build machine has no browser to "
+                    "print it)</span>")  # fmt: skip
+        parts.append(f"<li><a href='study-report.html'>Study report</a>: the research "
+                     f"questions, the designed artifacts, their evaluation and evidence{pdf}</li>")  # fmt: skip
+    decks = sorted((reports / "decks").glob("*.pdf")) if (reports / "decks").is_dir() else []
+    for deck in decks:
+        cycle, _, report = deck.stem.removeprefix("cycle-").partition("-")
+        parts.append(f"<li><a href='decks/{_e(deck.name)}'>{_e(titles.get(report, report))}, "
+                     f"cycle {_e(cycle)}</a> (slides as PDF)</li>")  # fmt: skip
+    parts.append("</ul>")
     failures = _failures(reports)
     if failures:
-        parts.append(
-            "<h2>Failed jobs</h2><table><tr><th>cycle</th><th>report</th>"
-            "<th>cell</th><th>error</th><th>when</th></tr>"
-        )
+        parts.append("<h2>Failed jobs</h2><table><thead><tr><th>cycle</th><th>report</th>"
+                     "<th>cell</th><th>error</th><th>when</th></tr></thead><tbody>")  # fmt: skip
         for f in failures:
+            name = str(f.get("report", f.get("artifact")))
             parts.append(
-                f"<tr><td>{f.get('cycle')}</td><td>{html.escape(str(f.get('report', f.get('artifact'))))}"
-                f"</td><td>{f.get('cell')}</td><td class='failed'>"
-                f"{html.escape(str(f.get('error')))}</td><td>{f.get('end')}</td></tr>"
+                f"<tr><td>{_e(f.get('cycle'))}</td><td>{_e(titles.get(name, name))}</td>"
+                f"<td>{_e(f.get('cell'))}</td><td class='failed'>{_e(f.get('error'))}</td>"
+                f"<td>{_e(f.get('end'))}</td></tr>"
             )
-        parts.append("</table>")
+        parts.append("</tbody></table>")
     for cyc in study.cycles.itertuples(index=False):
-        parts.append(
-            f"<h2>Cycle {cyc.cycle}: {html.escape(cyc.focus)}</h2>"
-            f"<p class='muted'>{cyc.start} – {cyc.end}</p>"
-        )
-        sub = table[table.cycle == cyc.cycle]
+        parts.append(f"<h2 id='cycle-{cyc.cycle}'>Cycle {cyc.cycle}: {_e(cyc.focus)}</h2>"
+                     f"<p class='muted'>{_e(cyc.start)} – {_e(cyc.end)}</p>")  # fmt: skip
+        sub = table[table["cycle"] == cyc.cycle]
         if sub.empty:
             parts.append("<p class='muted'>No report built yet.</p>")
             continue
-        parts.append(
-            "<table><tr><th>report</th><th>version</th><th>status</th><th>built</th>"
-            "<th>s</th><th>changed since previous</th><th>files</th></tr>"
-        )
-        for row in sub.sort_values(["report", "version"], ascending=[True, False]).itertuples():
-            vdir = reports / row.path
-            links = [
-                f"<a href='{row.path}/notebook.html'>html</a>",
-                f"<a href='{row.path}/notebook.ipynb'>ipynb</a>",
-            ]
-            if (vdir / "slides.html").exists():
-                links.append(f"<a href='{row.path}/slides.html'>slides</a>")
-            links.append(f"<a href='{row.path}/manifest.json'>manifest</a>")
-            for sub_dir in ("tables", "figures"):
-                files = sorted((vdir / sub_dir).glob("*")) if (vdir / sub_dir).is_dir() else []
-                if files:
-                    links.append(
-                        f"{sub_dir}: "
-                        + " ".join(
-                            f"<a href='{row.path}/{sub_dir}/{f.name}'>{html.escape(f.stem)}</a>"
-                            for f in files
-                        )
-                    )
+        parts.append("<table><thead><tr><th>report</th><th>version</th><th>status</th>"
+                     "<th>built</th><th>what changed since the version before</th><th>files</th>"
+                     "</tr></thead><tbody>")  # fmt: skip
+        order = sub.assign(_t=sub["report"].map(lambda r: titles.get(r, r)))
+        for row in order.sort_values(["_t", "version"], ascending=[True, False]).itertuples():
+            title = _e(titles.get(row.report, row.report))
+            art = artifacts.get(row.artifact) if isinstance(row.artifact, str) else None
+            if art and art.lower() not in title.lower():
+                title += f"<br><span class='muted'>artifact: {_e(art)}</span>"
+            built = str(row.end or "")[:16].replace("T", " ")
             parts.append(
-                f"<tr><td>{html.escape(row.report)}</td><td>{row.version}</td>"
-                f"<td class='{row.status}'>{row.status}</td><td>{row.end}</td>"
-                f"<td>{row.duration_s}</td><td>{html.escape(row.changed)}</td>"
-                f"<td>{' · '.join(links)}</td></tr>"
+                f"<tr><td>{title}</td><td>{_e(row.version)}</td>"
+                f"<td class='{_e(row.status)}'>{_e(row.status)}</td><td class='short'>{_e(built)}"
+                f"</td><td class='changed'>{_e(row.changed)}</td>"
+                f"<td class='files'>{_files(reports, row.path)}</td></tr>"
             )
-        parts.append("</table>")
-    index = reports / "index.html"
-    atomic_write_text(index, "\n".join(parts) + "\n")
-    write_study_report(study, table)
-    return index
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
 
 
-def write_study_report(study: Study, table: pd.DataFrame | None = None) -> Path:
-    """Assemble the latest version of every report into ``reports/study-report.html``."""
-    from nbconvert import HTMLExporter
+def write_index(study: Study) -> Path:
+    """Write the study report, its PDF handouts and ``reports/index.html``; return the index.
 
+    A machine without a browser gets no PDFs and one
+    :class:`~dsr_workbench.build.pdf.PdfSkipped` warning; everything else is written.
+    """
     reports = study.reports_dir
-    table = versions_table(reports) if table is None else table
-    cells = [
-        nbformat.v4.new_markdown_cell(
-            f"# {study.title}\n\nStudy report: the latest version of every report, by design "
-            f"cycle. Each section names its version; provenance is in the version's "
-            f"`manifest.json` (see [the index](index.html))."
-        )
-    ]
-    ok = table[table.status == "ok"]
-    latest = ok.sort_values("version").groupby(["cycle", "report"]).tail(1)
-    focus = dict(zip(study.cycles.cycle, study.cycles.focus, strict=True))
-    for cycle in sorted(latest.cycle.unique()):
-        cells.append(nbformat.v4.new_markdown_cell(f"## Cycle {cycle}: {focus.get(cycle, '')}"))
-        for row in latest[latest.cycle == cycle].sort_values("report").itertuples():
-            executed = reports / row.path / "notebook.ipynb"
-            if not executed.exists():
-                continue
-            nb = nbformat.read(executed, as_version=4)
-            cells.append(
-                nbformat.v4.new_markdown_cell(f"### {row.report} ({row.version}, built {row.end})")
-            )
-            for cell in nb.cells:
-                if cell.cell_type == "markdown":
-                    # demote headings so the report's outline stays cycle > report > section
-                    cell.source = "\n".join(
-                        "###" + line if line.startswith("#") else line
-                        for line in cell.source.splitlines()
-                    )
-                if "parameters" in cell.metadata.get(
-                    "tags", []
-                ) or "injected-parameters" in cell.metadata.get("tags", []):
-                    continue
-                cells.append(cell)
-    for number, cell in enumerate(cells):
-        cell["id"] = f"cell-{number}"  # cells come from several notebooks: ids must be unique
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["language_info"] = {"name": "python"}
-    body, _ = HTMLExporter(
-        template_name="lab",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    ).from_notebook_node(nb)
-    target = reports / "study-report.html"
-    atomic_write_text(target, body)
-    return target
+    table = versions_table(reports, study)
+    write_study_report(study, table)
+    write_pdfs(study, table)
+    index = reports / "index.html"
+    atomic_write_text(index, index_html(study, table))
+    return index
