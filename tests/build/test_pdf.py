@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def test_a_failing_browser_does_not_fail_the_build(
     monkeypatch.setattr(pdf, "find_browser", lambda: "/bin/true")
     monkeypatch.setattr(pdf, "print_pdfs", broken)
     study = load_study(mini_study)
+    study.reports_dir.mkdir(parents=True, exist_ok=True)
+    (study.reports_dir / "study-report.html").write_text("<p>x</p>")
     with pytest.warns(pdf.PdfSkipped, match=r"printing failed \(RuntimeError: Browser closed"):
         assert write_pdfs(study) == []
 
@@ -80,3 +83,28 @@ def test_print_offline_breaks_before_chapters(tmp_path: Path) -> None:
     pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
     assert pages == 3  # title page, then each section on its own page
     assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_a_pdf_newer_than_its_page_is_not_printed_again(
+    mini_study: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed: list[list[PdfJob]] = []
+
+    def fake(jobs: list[PdfJob], browser: str) -> list[Path]:
+        printed.append(list(jobs))
+        for job in jobs:
+            job.target.write_bytes(b"%PDF-fake")
+        return [job.target for job in jobs]
+
+    monkeypatch.setattr(pdf, "find_browser", lambda: "/bin/true")
+    monkeypatch.setattr(pdf, "print_pdfs", fake)
+    study = load_study(mini_study)
+    study.reports_dir.mkdir(parents=True, exist_ok=True)
+    page = study.reports_dir / "study-report.html"
+    page.write_text("<p>x</p>")
+    assert write_pdfs(study) == [study.reports_dir / "study-report.pdf"]
+    assert write_pdfs(study) == [study.reports_dir / "study-report.pdf"]  # current: no print
+    assert len(printed) == 1
+    os.utime(page, (page.stat().st_mtime + 10, page.stat().st_mtime + 10))  # the page changed
+    write_pdfs(study)
+    assert len(printed) == 2

@@ -141,6 +141,14 @@ def print_pdfs(jobs: Iterable[PdfJob], browser: str) -> list[Path]:
     return written
 
 
+def _current(job: PdfJob) -> bool:
+    """Whether ``job.target`` exists and is at least as new as its source page."""
+    try:
+        return job.target.stat().st_mtime >= job.source.stat().st_mtime
+    except FileNotFoundError:
+        return False
+
+
 def write_pdfs(study: Study, table: pd.DataFrame | None = None) -> list[Path]:
     """Print the study report and the presented decks; return the PDFs written.
 
@@ -148,7 +156,12 @@ def write_pdfs(study: Study, table: pd.DataFrame | None = None) -> list[Path]:
     :class:`PdfSkipped` in one line and return ``[]``. Deck PDFs of decks that no longer
     exist are removed.
     """
-    jobs = pdf_jobs(study, table)
+    every = pdf_jobs(study, table)
+    # a PDF newer than its page is current: printing costs seconds a page, so a build that
+    # changed no page (the study report is rewritten only when its content changes) prints none
+    jobs = [j for j in every if not _current(j)]
+    if not jobs:
+        return [j.target for j in every]
     browser = find_browser()
     if browser is None:
         warnings.warn(
@@ -169,6 +182,7 @@ def write_pdfs(study: Study, table: pd.DataFrame | None = None) -> list[Path]:
         )
         return []
     decks = study.reports_dir / "decks"
+    written = written + [j.target for j in every if j not in jobs]
     keep = {p.resolve() for p in written}
     for stale in decks.glob("*.pdf") if decks.is_dir() else []:
         if stale.resolve() not in keep:

@@ -4,9 +4,9 @@ The order is fixed: the study (title, purpose, research questions); the method (
 organisation and perspective, interviews and focus groups per cycle, coding and reliability);
 one chapter per research question (its leaves, when questions have sub-questions) with the
 designed artifact that answers it — the latest version's figure and take-away sheet, how the
-artifact evolved across versions and why (:func:`~dsr_workbench.dsr.artifact_diff.artifact_diff`
+artifact evolved across versions and why (:func:`~dsr_workbench.dsr.diff.artifact_diff`
 and the design decisions), its evaluation across versions
-(:func:`~dsr_workbench.dsr.traceability.evaluation_by_version`) and the evidence (the Gioia
+(:func:`~dsr_workbench.dsr.trace.evaluation_by_version`) and the evidence (the Gioia
 concepts its elements cite, with exemplar quotes by perspective, and the figures of the
 analysis reports in :data:`EVIDENCE_REPORTS`); then an appendix linking every report version.
 
@@ -238,7 +238,7 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
     doc.text(f"Latest version {last['version']} (cycle {last['cycle']}, {last['status']}, "
              f"{last['date']}): {' '.join(str(last['summary']).split())}")  # fmt: skip
     row = build.latest_of(artifact=artifact)
-    from dsr_workbench.dsr.traceability import version_of_cycle
+    from dsr_workbench.dsr.trace import version_of_cycle
 
     shown = version_of_cycle(arts, artifact, int(row["cycle"])) if row is not None else None
     png = build.figure(row, "artifact") if row is not None and shown == last["version"] else None
@@ -268,7 +268,7 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
     doc.section("How it evolved")
     doc.table(versions[["version", "cycle", "date", "status", "summary"]].rename(columns=str.capitalize),
               f"The versions of {meta['title']} (n = {len(versions)}).")  # fmt: skip
-    from dsr_workbench.dsr.artifact_diff import artifact_diff
+    from dsr_workbench.dsr.diff import artifact_diff
 
     decisions = arts.decisions.decisions if arts.decisions is not None else pd.DataFrame()
     requirements = ({} if arts.decisions is None else dict(zip(
@@ -306,7 +306,7 @@ def _artifact(doc: Document, build: _Build, ctx: _Context, artifact: str) -> Non
     doc.section("Evaluation across versions")
     ev = build.csv(row, "evaluation_by_version")
     if ev is None:
-        from dsr_workbench.dsr.traceability import evaluation_by_version
+        from dsr_workbench.dsr.trace import evaluation_by_version
 
         ev = (evaluation_by_version(arts, ctx.evaluations, artifact)
               if ctx.evaluations is not None else pd.DataFrame())  # fmt: skip
@@ -503,7 +503,9 @@ def write_study_report(study: Study, table: pd.DataFrame | None = None,
 
         key, _ = resolve_key(study)
     target = study.reports_dir / "study-report.html"
-    atomic_write_text(target, study_report_html(study, table, key))
+    html = study_report_html(study, table, key)
+    if not (target.is_file() and target.read_text(encoding="utf-8") == html):
+        atomic_write_text(target, html)  # unchanged content keeps its mtime: no new PDF
     return target
 
 
