@@ -323,6 +323,7 @@ SLIDES_TEMPLATE = (
     + _NO_NETWORK
     + _FIGURE_BLOCK
     + """
+{%- block html_head_css -%}<style type="text/css">{{ resources.dsr.css }}</style>{%- endblock -%}
 {% block footer_js %}
 <script src="{{ resources.require_js_url }}"></script>
 <script>
@@ -331,9 +332,10 @@ require({waitSeconds: 15},
    "{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"],
   function (Reveal, RevealNotes) {
     Reveal.initialize({controls: true, progress: true, history: true,
-      transition: "{{ resources.reveal.transition }}", slideNumber: "{{ resources.reveal.number }}",
-      plugins: [RevealNotes], width: {{ resources.reveal.width }},
-      height: {{ resources.reveal.height }}});
+      transition: "{{ resources.reveal.transition | default('slide', true) }}",
+      slideNumber: "{{ resources.reveal.number | default('', true) }}",
+      plugins: [RevealNotes], width: {{ resources.reveal.width | default('960', true) }},
+      height: {{ resources.reveal.height | default('700', true) }}});
   });
 </script>
 {% endblock footer_js %}
