@@ -96,6 +96,8 @@ def _text(value: Any) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):  # a number in a column of mixed values (a statistic, a value)
+        return _number(value)
     return str(value)
 
 
@@ -157,7 +159,8 @@ _LABELS = {
 TABLE_CSS = """
 .dsr-table{margin:1.2em 0;max-width:100%}
 .dsr-table figcaption{font-weight:600;margin:0 0 .4em}
-.dsr-table .dsr-table-box{max-height:32em;overflow:auto;border:1px solid #d0d7de}
+.dsr-table .dsr-table-box{display:inline-block;max-width:100%;max-height:32em;overflow:auto;
+border:1px solid #d0d7de}
 .dsr-table table{border-collapse:collapse;font-size:.9em;font-variant-numeric:tabular-nums}
 .dsr-table th{position:sticky;top:0;background:#f3f5f7;text-align:left;padding:.3em .6em;
 border-bottom:1px solid #b8c0c8;vertical-align:bottom}
