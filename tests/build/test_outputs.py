@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -34,7 +35,11 @@ def test_outputs_write_tables_and_figures(tmp_path: Path) -> None:
     out.table(pd.DataFrame({"a": [1, 2]}), "t")
     fig, ax = plt.subplots()
     ax.plot([1, 2])
-    assert out.figure(fig, "f") is fig
+    shown = out.figure(fig, "f", caption="A line")
+    assert shown.figure is fig and shown.path == tmp_path / "figures" / "f.png"
+    data, meta = shown._repr_mimebundle_()  # displays as the PNG it saved, whatever the backend
+    assert base64.b64decode(data["image/png"]) == shown.path.read_bytes()
+    assert meta["image/png"]["dsr"]["caption"] == "A line"
     assert (tmp_path / "tables" / "t.csv").read_text() == "a\n1\n2\n"
     assert (tmp_path / "figures" / "f.png").read_bytes()[:4] == b"\x89PNG"
     assert not plt.get_fignums()  # closed: shown once in a notebook

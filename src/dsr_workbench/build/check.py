@@ -179,7 +179,12 @@ def verify(
         )
     # manifests written before the rename (0.1) name the report "artifact"
     name = str(manifest.get("report", manifest.get("artifact")))
-    job = plan(study, cycles=[manifest["cycle"]], reports=[name])[0]
+    job = plan(
+        study,
+        cycles=[manifest["cycle"]],
+        reports=[name],
+        with_code=bool(manifest.get("with_code", False)),
+    )[0]
     result: dict[str, Any] = {
         "state": "current" if job.key == manifest["key"] else "stale",
         "key": manifest["key"],

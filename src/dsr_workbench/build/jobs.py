@@ -42,7 +42,18 @@ __all__ = [
 
 DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
 INJECTED = ("study_path", "cycle", "output_dir")
-_REPORT_KEYS = {"notebook", "title", "cycles", "parameters", "inputs", "present", "description"}
+_REPORT_KEYS = {
+    "notebook",
+    "title",
+    "cycles",
+    "parameters",
+    "inputs",
+    "present",
+    "description",
+    "outputs",
+    "max_size_mb",
+}
+_OUTPUT_KINDS = ("tables", "figures")
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -73,6 +84,12 @@ class Job:
     components: dict[str, str] = field(default_factory=dict)
     """SHA-256 of the key's other parts (notebook code cells, library source), so that a
     report can say *what* changed between two versions."""
+    with_code: bool = False
+    """``dsr build --with-code``: the page shows code from the start (part of the key)."""
+    expected_outputs: dict[str, list[str]] = field(default_factory=dict)
+    """``outputs:`` of the report: ``{"tables": [...], "figures": [...]}`` it must save."""
+    max_size_mb: float | None = None
+    """The version's size limit (``None``: :data:`dsr_workbench.build.pages` default)."""
 
     @property
     def report_dir(self) -> Path:
@@ -304,8 +321,62 @@ def report_specs(study: Study) -> dict[str, dict[str, Any]]:
                 key=f"{where}.parameters",
                 hint="remove it from the report's parameters",
             )
-        out[str(name)] = {**spec, "cycles": list(wanted), "parameters": dict(params)}
+        out[str(name)] = {
+            **spec,
+            "cycles": list(wanted),
+            "parameters": dict(params),
+            "outputs": _expected_outputs(spec.get("outputs"), where, study),
+            "max_size_mb": _size_limit(spec.get("max_size_mb"), where, study),
+        }
     return out
+
+
+def _expected_outputs(raw: Any, where: str, study: Study) -> dict[str, list[str]]:
+    """Validate a report's ``outputs: {tables: [...], figures: [...]}``."""
+    import re
+
+    if raw is None:
+        return {}
+    key = f"{where}.outputs"
+    if not isinstance(raw, dict) or set(raw) - set(_OUTPUT_KINDS):
+        bad = sorted(set(raw) - set(_OUTPUT_KINDS))[0] if isinstance(raw, dict) else None
+        raise StudyError(
+            f"unknown kind of output '{bad}'" if bad else "'outputs' must be a mapping",
+            path=study.path,
+            line=study.lines.get(key),
+            key=key,
+            hint="write 'outputs: {tables: [name, ...], figures: [name, ...]}'",
+        )
+    out: dict[str, list[str]] = {}
+    for kind, names in raw.items():
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and re.fullmatch(r"[\w.-]+", n) for n in names
+        ):
+            raise StudyError(
+                f"'{kind}' must list output names (letters, digits, '-', '_', '.')",
+                path=study.path,
+                line=study.lines.get(f"{key}.{kind}"),
+                key=f"{key}.{kind}",
+                hint=f"e.g. {kind}: [relationship_gap]",
+            )
+        out[str(kind)] = list(dict.fromkeys(names))
+    return out
+
+
+def _size_limit(raw: Any, where: str, study: Study) -> float | None:
+    """Validate a report's ``max_size_mb`` (a positive number of megabytes)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > 0:
+        raise StudyError(
+            f"max_size_mb must be a positive number of megabytes, got {raw!r}",
+            path=study.path,
+            line=study.lines.get(f"{where}.max_size_mb"),
+            key=f"{where}.max_size_mb",
+            hint="e.g. max_size_mb: 40",
+        )
+    return float(raw)
 
 
 def _input_files(study: Study, patterns: Iterable[str]) -> list[Path]:
@@ -321,21 +392,30 @@ def _input_files(study: Study, patterns: Iterable[str]) -> list[Path]:
 
 def job_key(job: Job, cells: list[str], lib: str) -> str:
     """Return the SHA-256 that identifies a job's inputs + code + environment."""
-    payload = {
+    payload: dict[str, Any] = {
         "cells": cells,
         "parameters": {k: v for k, v in job.parameters.items() if k != "output_dir"},
         "inputs": job.inputs,
         "library": lib,
         "environment": job.environment,
     }
+    if job.with_code:  # only when set, so that a page without code keeps its key
+        payload["with_code"] = True
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
 def plan(
-    study: Study, *, cycles: Iterable[int] | None = None, reports: Iterable[str] | None = None
+    study: Study,
+    *,
+    cycles: Iterable[int] | None = None,
+    reports: Iterable[str] | None = None,
+    with_code: bool = False,
 ) -> list[Job]:
     """Return the jobs of a build, each with its key, validating everything first.
+
+    ``with_code``: pages show the code from the start (``dsr build --with-code``); such a
+    build has other keys, so it is never taken for a build without code, nor the reverse.
 
     Raises
     ------
@@ -402,8 +482,8 @@ def plan(
                 report=name,
                 title=str(spec.get("title") or name),
                 notebook=str(notebook),
-                parameters={
-                    "study_path": str(study.path),
+                parameters={  # relative to the study root, where the kernel runs
+                    "study_path": study.path.name,
                     "cycle": int(cycle),
                     **spec["parameters"],
                 },
@@ -412,6 +492,9 @@ def plan(
                 study_root=str(study.root),
                 reports_dir=str(study.reports_dir),
                 environment=env,
+                with_code=with_code,
+                expected_outputs=spec["outputs"],
+                max_size_mb=spec["max_size_mb"],
             )
             job.key = job_key(job, cells, lib)
             job.components = {

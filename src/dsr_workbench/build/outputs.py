@@ -14,23 +14,30 @@ it either exists complete or not at all; versions are never modified afterwards.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
 import shutil
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from dsr_workbench.core.atomic import atomic_write_text
+from dsr_workbench.build.tables import Table, present
+from dsr_workbench.core.atomic import atomic_write_bytes, atomic_write_text
+from dsr_workbench.core.errors import DsrError
 
 __all__ = [
     "MANIFEST",
+    "FigureError",
     "HashCache",
     "Outputs",
+    "ShownFigure",
+    "render_png",
     "file_sha256",
     "latest_version",
     "list_versions",
@@ -153,59 +160,168 @@ def changed_inputs(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, 
     }
 
 
+class FigureError(DsrError):
+    """A figure a notebook saves could not be rendered (nothing drawn, not a figure, or
+    matplotlib failed)."""
+
+
+@dataclass
+class ShownFigure:
+    """A figure as saved: the PNG bytes, the file (if any) and a caption.
+
+    Returned by :meth:`Outputs.figure`; in a notebook it displays as the PNG that was
+    saved, whatever matplotlib backend the kernel has (the build runs with ``Agg``, which
+    would otherwise show ``<Figure size ...>``).
+    """
+
+    png: bytes
+    name: str
+    path: Path | None = None
+    caption: str | None = None
+    figure: Any = field(default=None, repr=False)
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        data = {
+            "image/png": base64.b64encode(self.png).decode("ascii"),
+            "text/plain": f"Figure: {self.caption or self.name}",
+        }
+        meta = {"image/png": {"dsr": {"name": self.name, "caption": self.caption or ""}}}
+        return data, meta
+
+
+def render_png(fig: Any, name: str, dpi: int = 120) -> bytes:
+    """Render a matplotlib figure (or the figure of an Axes) to PNG bytes.
+
+    Raises
+    ------
+    FigureError
+        If ``fig`` is not a figure, has nothing drawn, or matplotlib cannot render it; the
+        message names the figure.
+    """
+    import io
+
+    if fig is not None and not hasattr(fig, "savefig") and hasattr(fig, "figure"):
+        fig = fig.figure  # an Axes
+    if fig is None or not hasattr(fig, "savefig"):
+        raise FigureError(
+            f"figure '{name}' is {type(fig).__name__}, not a matplotlib figure",
+            hint="pass the Figure the plotting function returns to out.figure",
+        )
+    if not fig.get_axes() and not fig.get_children()[1:]:
+        raise FigureError(
+            f"figure '{name}' has nothing drawn on it", hint="check the data it plots"
+        )
+    buffer = io.BytesIO()
+    try:  # no timestamps in the file: reproducible bytes
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    except Exception as exc:
+        raise FigureError(
+            f"figure '{name}' could not be rendered: {type(exc).__name__}: {exc}",
+            hint="fix what it draws (a label with bad mathtext, an empty or infinite range)",
+        ) from exc
+    return buffer.getvalue()
+
+
 class Outputs:
     """Save a notebook's tables and figures as files of the version being built.
 
-    In a notebook: ``out = Outputs(output_dir)``, then ``out.table(df, "name")`` and
-    ``out.figure(fig, "name")``. Both return what they were given, so the table or figure
-    is also shown in the notebook. With ``output_dir=None`` (interactive use) nothing is
-    written.
+    In a notebook: ``out = Outputs(output_dir)``, then ``out.table(df, "name", caption=...)``
+    and ``out.figure(fig, "name")``. The files are what the computation gave (the CSV is
+    ``df.to_csv(index=False)``, unchanged); what is returned displays for people: the table
+    formatted by :func:`dsr_workbench.build.tables.present`, the figure as its PNG. With
+    ``output_dir=None`` (interactive use) nothing is written.
+
+    Parameters
+    ----------
+    output_dir
+        The version folder being built (``None``: write nothing).
+    names
+        ``{id column: {id: name}}`` for every table shown (a name column beside the ids).
+    codebook
+        A :class:`~dsr_workbench.coding.codebook.Codebook`: its code names are shown
+        beside every ``code_id`` column.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> out = Outputs(tempfile.mkdtemp())
-    >>> _ = out.table(pd.DataFrame({"a": [1]}), "small")
-    >>> [p.name for p in out.written]
-    ['small.csv']
+    >>> shown = out.table(pd.DataFrame({"a": [1]}), "small", caption="One row")
+    >>> [p.name for p in out.written], shown.csv
+    (['small.csv'], 'tables/small.csv')
     """
 
-    def __init__(self, output_dir: str | Path | None) -> None:
+    def __init__(
+        self,
+        output_dir: str | Path | None,
+        *,
+        names: Mapping[str, Mapping[Any, str]] | None = None,
+        codebook: Any = None,
+    ) -> None:
         self.root = None if output_dir in (None, "") else Path(str(output_dir))
         self.written: list[Path] = []
+        self.names: dict[str, Mapping[Any, str]] = dict(names or {})
+        if codebook is not None:
+            codes = codebook.codes
+            self.names.setdefault("code_id", dict(zip(codes.code_id, codes.name, strict=True)))
 
     def _target(self, folder: str, name: str, suffix: str) -> Path | None:
-        if self.root is None:
-            return None
         if not re.fullmatch(r"[\w.-]+", name):
             raise ValueError(f"output name '{name}' must be letters, digits, '-', '_' or '.'")
+        if self.root is None:
+            return None
         target = self.root / folder / f"{name}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    def table(self, data: pd.DataFrame, name: str) -> pd.DataFrame:
-        """Save ``data`` as ``tables/<name>.csv``; return it unchanged."""
+    def table(
+        self,
+        data: pd.DataFrame,
+        name: str,
+        caption: str | None = None,
+        **presentation: Any,
+    ) -> Table:
+        """Save ``data`` as ``tables/<name>.csv`` (unchanged); return it presented.
+
+        ``caption`` and ``presentation`` (``n``, ``formats``, ``labels``, ``names``,
+        ``max_rows``, ``note``) go to :func:`dsr_workbench.build.tables.present`; the
+        returned :class:`~dsr_workbench.build.tables.Table` keeps the DataFrame as ``.data``.
+        """
         target = self._target("tables", name, ".csv")
         if target is not None:
             atomic_write_text(target, data.to_csv(index=False))
             self.written.append(target)
-        return data
+        names = {**self.names, **presentation.pop("names", {})}
+        return present(
+            data,
+            caption,
+            names=names,
+            csv=None if target is None else f"tables/{name}.csv",
+            **presentation,
+        )
 
-    def figure(self, fig: Any, name: str, dpi: int = 120) -> Any:
-        """Save a matplotlib figure as ``figures/<name>.png``; return it (closed for pyplot).
+    def figure(
+        self, fig: Any, name: str, caption: str | None = None, dpi: int = 120
+    ) -> ShownFigure:
+        """Save a matplotlib figure as ``figures/<name>.png``; return it as shown.
 
-        Closing the figure keeps pyplot from showing it a second time in the notebook.
+        The figure is closed (pyplot would otherwise show it a second time); what is
+        returned displays as the saved PNG. Raises :class:`FigureError` naming the figure if
+        it cannot be rendered.
         """
         import matplotlib.pyplot as plt
 
+        try:
+            png = render_png(fig, name, dpi=dpi)
+        finally:
+            if fig is not None and hasattr(fig, "savefig"):
+                plt.close(fig)
         target = self._target("figures", name, ".png")
         if target is not None:
-            fig.savefig(
-                target, dpi=dpi, bbox_inches="tight", metadata={"Software": None}
-            )  # no timestamps: reproducible files
+            atomic_write_bytes(target, png)
             self.written.append(target)
-        plt.close(fig)
-        return fig
+        return ShownFigure(png=png, name=name, path=target, caption=caption, figure=fig)
 
 
 STATIC = Path(__file__).resolve().parents[1] / "static"

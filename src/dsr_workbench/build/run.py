@@ -49,6 +49,7 @@ from dsr_workbench.build.outputs import (
     list_versions,
     read_manifest,
 )
+from dsr_workbench.build.pages import failing_cell, finish_version
 from dsr_workbench.build.privacy import LeakCheckSkipped, gate, resolve_key
 from dsr_workbench.core.atomic import atomic_write_text
 from dsr_workbench.core.errors import DsrError
@@ -87,32 +88,6 @@ def _git(root: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def _export_html(executed: Path, target: Path, *, slides: bool) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter, SlidesExporter
-
-    nb = nbformat.read(executed, as_version=4)
-    static = "../../../_static"  # reports/cycle-N/<report>/vNNN/ -> reports/_static
-    offline = {"require_js_url": f"{static}/require.js", "jquery_url": ""}
-    exporter: HTMLExporter
-    if slides:
-        for cell in nb.cells:  # papermill's injected cell would become an empty first slide
-            if "injected-parameters" in cell.metadata.get("tags", []):
-                cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
-        exporter = SlidesExporter(
-            reveal_url_prefix=f"{static}/reveal.js",
-            reveal_theme="white",
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            **offline,
-        )
-    else:
-        exporter = HTMLExporter(template_name="lab", **offline)
-    body, _ = exporter.from_notebook_node(nb)
-    atomic_write_text(target, body)
-
-
 def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     """Execute one job into a new version folder. Runs in a worker; returns a result dict.
 
@@ -128,7 +103,7 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     report_dir.mkdir(parents=True, exist_ok=True)
     tmp = report_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
-    params = {**job.parameters, "output_dir": str(tmp)}
+    params = {**job.parameters, "output_dir": os.path.relpath(tmp, job.study_root)}
     result: dict[str, Any] = {
         "cycle": job.cycle,
         "report": job.report,
@@ -147,11 +122,10 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
             log_output=False,
             kernel_name="python3",
         )
-        _export_html(tmp / "notebook.ipynb", tmp / "notebook.html", slides=False)
-        if job.present:
-            _export_html(tmp / "notebook.ipynb", tmp / "slides.html", slides=True)
+        finish_version(job, tmp)  # paths, checks, notebook.html, slides.html, size
     except pm.PapermillExecutionError as exc:
-        result["error"] = f"{exc.ename}: {exc.evalue}".strip()
+        where = failing_cell(tmp / "notebook.ipynb", exc.exec_count)
+        result["error"] = (f"{where}: " if where else "") + f"{exc.ename}: {exc.evalue}".strip()
         result["cell"] = exc.exec_count
     except Exception as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
@@ -172,6 +146,7 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
         "environment": job.environment,
         "git": _git_state(Path(job.study_root)),
         "present": job.present,
+        "with_code": job.with_code,
         "start": started_at,
         "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": result["duration_s"],
@@ -338,6 +313,7 @@ def build(
     progress: bool = True,
     wait: bool = True,
     key: str | Path | PseudonymKey | None = None,
+    with_code: bool = False,
 ) -> pd.DataFrame:
     """Build the study's reports: skip current ones, run the rest in parallel.
 
@@ -362,13 +338,15 @@ def build(
         Pseudonymisation key (or its file) for the privacy gate; default ``DSR_KEY_FILE``,
         then ``study.key_file``. Without one, a :class:`LeakCheckSkipped` warning is given
         once.
+    with_code
+        Pages show the code from the start (see :func:`dsr_workbench.build.jobs.plan`).
 
     Returns
     -------
     pandas.DataFrame
         One row per job, columns :data:`RESULT_COLUMNS`.
     """
-    todo = plan(study, cycles=cycles, reports=reports)
+    todo = plan(study, cycles=cycles, reports=reports, with_code=with_code)
     leak_key, skipped = resolve_key(study, key)  # read once, here; handed to every job
     lock = _lock(study, wait)
     try:

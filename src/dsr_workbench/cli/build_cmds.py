@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="pseudonymisation key: every new version is checked for real names before it "
         "is published (default: $DSR_KEY_FILE, then the study's key_file)",
     )
+    p.add_argument(
+        "--with-code",
+        action="store_true",
+        help="pages show the code from the start (default: hidden behind a 'Show code' "
+        "button); a build with code is never taken for one without, nor the reverse",
+    )
     p.set_defaults(handler=_build)
 
     p = sub.add_parser("status", help="which reports are current, stale, failed or missing")
@@ -70,6 +76,7 @@ def _build(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         wait=not args.no_wait,
         key=args.key,
+        with_code=args.with_code,
     )
     counts = result.status.value_counts().to_dict()
     print(
