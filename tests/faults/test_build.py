@@ -132,6 +132,39 @@ def test_kill_9_takes_workers_and_kernels_down_and_next_build_recovers(study: Pa
 
 @pytest.mark.slow
 @pytest.mark.fault(
+    case="SIGTERM (plain `kill`) to `dsr build` while a notebook runs",
+    area="build",
+    outcome="survived",
+)
+def test_sigterm_stops_workers_removes_temp_folder_and_releases_lock(study: Path) -> None:
+    from filelock import FileLock
+
+    build(load_study(study), reports=["tiny-data"], progress=False)
+    reports = study / "reports"
+    before = guard.snapshot(reports / "cycle-1")
+    _edit(study, "    inputs: [data]\n", "    inputs: [data]\n    parameters: {sleep: 600.0}\n")
+    proc = _dsr_build(study, "--report", "tiny-data")
+    tree: list[int] = []
+    try:
+        wait_for(lambda: bool(_kernels(proc.pid)), WAIT, "the build's kernel to start")
+        tree = descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=WAIT)
+        assert proc.returncode == 128 + signal.SIGTERM and "interrupted" in err, err
+        assert wait_gone(tree, 30) == [], "orphans: " + "; ".join(cmdline(p) for p in tree)
+    finally:
+        _stop(proc)
+        kill_all(tree)
+    art = reports / "cycle-1" / "tiny-data"
+    assert not list(art.glob(".tmp-*")) and not (art / "v002").exists()  # cleaned on the way out
+    lock = FileLock(str(reports / ".build" / "build.lock"))
+    lock.acquire(timeout=0)
+    lock.release()
+    guard.assert_unchanged(before, guard.snapshot(reports / "cycle-1"))
+
+
+@pytest.mark.slow
+@pytest.mark.fault(
     case="`dsr build --no-wait` finds a live worker of a killed build writing a report",
     area="build",
     outcome="refused",

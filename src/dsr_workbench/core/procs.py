@@ -133,7 +133,7 @@ def process_start(pid: int) -> int | None:
 def pid_alive(pid: int, start: int | None = None) -> bool:
     """Whether process ``pid`` runs (and, if ``start`` is given, is the one started then).
 
-    A zombie (exited, not yet reaped) counts as dead.
+    A zombie (exited, not yet reaped) counts as dead once all its threads are gone.
 
     Examples
     --------
@@ -156,9 +156,26 @@ def pid_alive(pid: int, start: int | None = None) -> bool:
         except PermissionError:
             return True
         return True
-    if stat[stat.rfind(")") + 2 :][:1] in ("Z", "X"):
+    if stat[stat.rfind(")") + 2 :][:1] in ("Z", "X") and not _threads_running(pid):
         return False
     return start is None or process_start(pid) == start
+
+
+def _threads_running(pid: int) -> bool:
+    """Whether a thread of ``pid`` still runs: while a process exits, its main thread may be
+    a zombie already while the others (and the files, sockets they share) are not gone."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            stat = (task / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X"):
+            return True
+    return False
 
 
 @contextlib.contextmanager
