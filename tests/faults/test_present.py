@@ -119,7 +119,11 @@ def presenting(root: Path) -> Iterator[Presenting]:
     finally:
         tree += descendants(process.pid)
         if process.poll() is None:
-            process.kill()
+            process.terminate()  # as a user would stop it: Voilà stops, its folder goes
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(timeout=30)
         kill_all(tree)
 
