@@ -96,6 +96,29 @@ def test_a_leaking_version_is_refused_and_nothing_is_published(
 
 
 @pytest.mark.slow
+def test_a_failing_notebook_leaves_no_real_name_in_its_failure_record(
+    study_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = study_dir / "key.yaml"
+    key.write_text(KEY, encoding="utf-8")
+    (study_dir / "data" / "memo.txt").write_text(LEAKY_MEMO, encoding="utf-8")
+    study = str(study_dir / "study.yaml")
+    failing = "  quotes-fail:\n    notebook: notebooks/leaky.ipynb\n    parameters: {fail: true}\n"
+    with open(study, "a", encoding="utf-8") as handle:
+        handle.write(failing + "    inputs: [data]\n")
+    assert main(["--study", study, "build", "-q", "--report", "quotes-fail"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED cycle 1 quotes-fail:" in err and "could not code: Hannah" in err
+    assert "Vennemann" not in err and "Johanna" not in err
+    failure = study_dir / "reports" / ".build" / "failures" / "cycle-1-quotes-fail"
+    assert (failure / LEAKS_FILE).is_file()  # the partial outputs held the name: withdrawn
+    assert not (failure / "tables").exists()
+    _no_real_name_under(study_dir / "reports", key)
+    index = (study_dir / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "could not code" in index and "Vennemann" not in index
+
+
+@pytest.mark.slow
 def test_without_a_key_the_build_says_once_that_it_skipped_the_check(
     study_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

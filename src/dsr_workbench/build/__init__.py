@@ -17,6 +17,7 @@ from dsr_workbench.build.check import (
 from dsr_workbench.build.index import write_index
 from dsr_workbench.build.jobs import (
     DEFAULT_INPUTS,
+    DEFAULT_TIMEOUT_MINUTES,
     INJECTED,
     Job,
     code_cells,
@@ -25,6 +26,7 @@ from dsr_workbench.build.jobs import (
     library_hash,
     plan,
     report_specs,
+    timeout_minutes,
 )
 from dsr_workbench.build.outputs import (
     MANIFEST,
@@ -35,6 +37,7 @@ from dsr_workbench.build.outputs import (
     file_sha256,
     latest_version,
     list_versions,
+    pages_outdated,
     read_manifest,
     tree_files,
     version_dirs,
@@ -56,12 +59,14 @@ __all__ = [
     "file_sha256",
     "latest_version",
     "list_versions",
+    "pages_outdated",
     "changed_inputs",
     "ensure_static",
     "read_manifest",
     "tree_files",
     "version_dirs",
     "DEFAULT_INPUTS",
+    "DEFAULT_TIMEOUT_MINUTES",
     "INJECTED",
     "Job",
     "report_specs",
@@ -70,6 +75,7 @@ __all__ = [
     "job_key",
     "library_hash",
     "plan",
+    "timeout_minutes",
     "RESULT_COLUMNS",
     "BuildLockedError",
     "build",

@@ -29,6 +29,7 @@ from dsr_workbench.corpus.study import Study
 
 __all__ = [
     "DEFAULT_INPUTS",
+    "DEFAULT_TIMEOUT_MINUTES",
     "INJECTED",
     "Job",
     "report_specs",
@@ -37,11 +38,15 @@ __all__ = [
     "job_key",
     "library_hash",
     "plan",
+    "timeout_minutes",
 ]
 
 
 DEFAULT_INPUTS = ("study.yaml", "{interviews}", "{data}")
 INJECTED = ("study_path", "cycle", "output_dir")
+DEFAULT_TIMEOUT_MINUTES = 20.0
+"""How long one cell of a report may run, unless ``study.yaml`` says otherwise
+(``build: {timeout_minutes: N}`` for every report, ``timeout_minutes: N`` for one)."""
 _REPORT_KEYS = {
     "notebook",
     "title",
@@ -52,6 +57,7 @@ _REPORT_KEYS = {
     "description",
     "outputs",
     "max_size_mb",
+    "timeout_minutes",
 }
 _OUTPUT_KINDS = ("tables", "figures")
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -81,6 +87,9 @@ class Job:
     reports_dir: str
     key: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    timeout_minutes: float | None = DEFAULT_TIMEOUT_MINUTES
+    """How long one cell may run before the job fails as timed out (not part of the key:
+    it does not change what a notebook computes)."""
     components: dict[str, str] = field(default_factory=dict)
     """SHA-256 of the key's other parts (notebook code cells, library source), so that a
     report can say *what* changed between two versions."""
@@ -267,6 +276,50 @@ def _check_parameters(
             )
 
 
+def _minutes(value: Any, study: Study, key: str) -> float:
+    """A validated ``timeout_minutes`` value: a number greater than 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise StudyError(
+            f"timeout_minutes must be a number of minutes greater than 0, got {value!r}",
+            path=study.path,
+            line=study.lines.get(key),
+            key=key,
+            hint="write e.g. 'timeout_minutes: 20' (how long one cell may run)",
+        )
+    if value > 7 * 24 * 60:
+        raise StudyError(
+            f"timeout_minutes {value:g} is more than a week",
+            path=study.path,
+            line=study.lines.get(key),
+            key=key,
+            hint="give at most 10080 minutes",
+        )
+    return float(value)
+
+
+def timeout_minutes(study: Study, report: str | None = None) -> float:
+    """How long one cell of ``report`` (or of any report) may run, in minutes.
+
+    The report's ``timeout_minutes``, else ``build: {timeout_minutes: ...}``, else
+    :data:`DEFAULT_TIMEOUT_MINUTES`; each validated (a number > 0, at most a week).
+
+    Raises
+    ------
+    StudyError
+        For a value that is not a positive number, with the line of ``study.yaml``.
+    """
+    settings = study.raw.get("build") or {}
+    default = DEFAULT_TIMEOUT_MINUTES
+    if isinstance(settings, dict) and settings.get("timeout_minutes") is not None:
+        default = _minutes(settings["timeout_minutes"], study, "build.timeout_minutes")
+    if report is None:
+        return default
+    spec = (study.raw.get("reports") or {}).get(report) or {}
+    if isinstance(spec, dict) and spec.get("timeout_minutes") is not None:
+        return _minutes(spec["timeout_minutes"], study, f"reports.{report}.timeout_minutes")
+    return default
+
+
 def report_specs(study: Study) -> dict[str, dict[str, Any]]:
     """Return the validated ``reports`` section of ``study.yaml``."""
     raw = study.raw.get("reports") or {}
@@ -327,6 +380,7 @@ def report_specs(study: Study) -> dict[str, dict[str, Any]]:
             "parameters": dict(params),
             "outputs": _expected_outputs(spec.get("outputs"), where, study),
             "max_size_mb": _size_limit(spec.get("max_size_mb"), where, study),
+            "timeout_minutes": timeout_minutes(study, name),
         }
     return out
 
@@ -495,6 +549,7 @@ def plan(
                 with_code=with_code,
                 expected_outputs=spec["outputs"],
                 max_size_mb=spec["max_size_mb"],
+                timeout_minutes=spec["timeout_minutes"],
             )
             job.key = job_key(job, cells, lib)
             job.components = {

@@ -42,6 +42,7 @@ __all__ = [
     "latest_version",
     "list_versions",
     "changed_inputs",
+    "pages_outdated",
     "ensure_static",
     "read_manifest",
     "tree_files",
@@ -143,6 +144,57 @@ def latest_version(report_dir: Path) -> Path | None:
     """Return the newest version folder of an report, or ``None``."""
     dirs = version_dirs(report_dir)
     return dirs[-1] if dirs else None
+
+
+PAGES = ("index.html", "study-report.html")
+"""The pages derived from every version: rewritten by each build that finds them outdated."""
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def pages_outdated(reports_dir: Path) -> bool:
+    """Whether ``index.html`` or ``study-report.html`` is missing or older than what it shows.
+
+    What they show: every version folder and its manifest, the set of versions of each
+    report (a report folder's modification time changes when a version is added or
+    removed) and the failure records in ``.build/failures/``. A build that was killed
+    after publishing a version but before writing the pages leaves them outdated; the next
+    build, even one with nothing to run, rewrites them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, os
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> pages_outdated(d)
+    True
+    >>> for page in PAGES: _ = (d / page).write_text("x")
+    >>> pages_outdated(d)
+    False
+    >>> (d / "cycle-1" / "gap" / "v001").mkdir(parents=True)
+    >>> _ = (d / "cycle-1" / "gap" / "v001" / MANIFEST).write_text("{}")
+    >>> future = (d / "index.html").stat().st_mtime_ns + 10**9
+    >>> os.utime(d / "cycle-1" / "gap" / "v001" / MANIFEST, ns=(future, future))
+    >>> pages_outdated(d)
+    True
+    """
+    written = [_mtime(reports_dir / page) for page in PAGES]
+    if not all(written):
+        return True
+    shown = [0]
+    for report_dir in reports_dir.glob("cycle-*/*"):
+        if report_dir.is_dir() and not report_dir.name.startswith("."):
+            shown.append(_mtime(report_dir))
+            for vdir in version_dirs(report_dir):
+                shown += [_mtime(vdir), _mtime(vdir / MANIFEST)]
+    failures = reports_dir / ".build" / "failures"
+    shown.append(_mtime(failures))
+    shown += [_mtime(m) for m in failures.glob("*/" + MANIFEST)]
+    return min(written) <= max(shown)
 
 
 def changed_inputs(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, list[str]]:

@@ -173,3 +173,35 @@ def gate(
     manifest.update(status="failed", files=[LEAKS_FILE], withdrawn=redact(files, key))
     result["error"] = error
     return False
+
+
+def scrub_failure(
+    tmp: Path, key: PseudonymKey | None, manifest: dict[str, Any], result: dict[str, Any]
+) -> None:
+    """Keep real names out of a failed job's record, which stays under ``reports/.build``.
+
+    A failing notebook's partial outputs, its error text and traceback may hold a real name
+    (an exception message quoting a memo, say). With a key: the error and traceback are
+    pseudonymised in place (they reach stderr and ``index.html``), and if any file of the
+    folder holds a real name, or cannot be checked, the files are withdrawn and only
+    :data:`LEAKS_FILE` is kept beside the record.
+    """
+    if key is None:
+        return
+    for field in ("error", "traceback"):
+        if isinstance(result.get(field), str):
+            result[field] = redact(result[field], key)
+    clean = redact(manifest, key)
+    manifest.clear()
+    manifest.update(clean)
+    try:
+        hits = check_leaks([tmp], key, relative_to=tmp, skip=())
+    except DsrError:
+        hits = None
+    if hits is not None and hits.empty:
+        return
+    files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*"))
+    _withdraw(tmp)
+    if hits is not None:
+        atomic_write_text(tmp / LEAKS_FILE, hits.to_csv(index=False))
+    manifest.update(files=[LEAKS_FILE] if hits is not None else [], withdrawn=redact(files, key))

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import time
 import traceback
-import uuid
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
@@ -47,12 +46,24 @@ from dsr_workbench.build.outputs import (
     ensure_static,
     latest_version,
     list_versions,
+    pages_outdated,
     read_manifest,
 )
 from dsr_workbench.build.pages import failing_cell, finish_version
-from dsr_workbench.build.privacy import LeakCheckSkipped, gate, resolve_key
+from dsr_workbench.build.privacy import LeakCheckSkipped, gate, resolve_key, scrub_failure
+from dsr_workbench.build.workers import (
+    BuildLockedError,
+    abort_executor,
+    acquire_lock,
+    clean_stale,
+    kernel_manager_class,
+    make_tmp,
+    wait_for_foreign_workers,
+    worker_init,
+)
 from dsr_workbench.core.atomic import atomic_write_text
 from dsr_workbench.core.errors import DsrError
+from dsr_workbench.core.procs import signals_raise
 from dsr_workbench.corpus.pseudonymise import PseudonymKey
 from dsr_workbench.corpus.study import Study
 
@@ -66,10 +77,6 @@ __all__ = [
 
 RESULT_COLUMNS = ["cycle", "report", "status", "version", "duration_s", "error"]
 """Columns of :func:`build`'s result; status is built | skipped | failed."""
-
-
-class BuildLockedError(DsrError):
-    """Another build holds the study's build lock."""
 
 
 def _git_state(root: Path) -> dict[str, Any]:
@@ -96,13 +103,13 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     (:func:`dsr_workbench.build.privacy.gate`) before it is published.
     """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
 
     start = time.time()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     report_dir = job.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
-    tmp = report_dir / f".tmp-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
+    tmp = make_tmp(report_dir)  # named after this process: see build.workers
     params = {**job.parameters, "output_dir": os.path.relpath(tmp, job.study_root)}
     result: dict[str, Any] = {
         "cycle": job.cycle,
@@ -121,12 +128,18 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
+            execution_timeout=_timeout_seconds(job.timeout_minutes),
+            kernel_manager_class=kernel_manager_class(),
         )
         finish_version(job, tmp)  # paths, checks, notebook.html, slides.html, size
     except pm.PapermillExecutionError as exc:
         where = failing_cell(tmp / "notebook.ipynb", exc.exec_count)
         result["error"] = (f"{where}: " if where else "") + f"{exc.ename}: {exc.evalue}".strip()
         result["cell"] = exc.exec_count
+    except CellTimeoutError:
+        result["error"], result["cell"] = _timeout_error(
+            tmp / "notebook.ipynb", job.timeout_minutes
+        )
     except Exception as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
         result["traceback"] = traceback.format_exc(limit=5)
@@ -154,6 +167,7 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
         "files": sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()),
     }
     if result["error"] is not None:
+        scrub_failure(tmp, key, manifest, result)  # a failed run's record holds no real name
         _record_failure(job, manifest, result, tmp)
         return result
     atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
@@ -163,6 +177,34 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     result["version"] = _publish(tmp, report_dir)
     _clear_failure(job)
     return result
+
+
+def _timeout_seconds(minutes: float | None) -> int | None:
+    """Papermill's ``execution_timeout`` (whole seconds per cell) for ``timeout_minutes``."""
+    return None if minutes is None else max(1, round(minutes * 60))
+
+
+def _timeout_error(executed: Path, minutes: float | None) -> tuple[str, int | None]:
+    """The error of a job whose cell hit the execution timeout, and that cell's number.
+
+    The cell is the last one that started (papermill saves the notebook as it stops): its
+    execution count, as ``In [N]`` shows it, like a failing cell's.
+    """
+    cell = None
+    try:
+        cells = json.loads(executed.read_text(encoding="utf-8")).get("cells", [])
+        counts = [c.get("execution_count") for c in cells if c.get("cell_type") == "code"]
+        started = [n for n in counts if isinstance(n, int)]
+        cell = max(started) if started else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    seconds = _timeout_seconds(minutes) or 0
+    limit = f"{seconds // 60:g} min" if seconds % 60 == 0 else f"{seconds} s"
+    where = f"cell {cell}" if cell is not None else "a cell"
+    return (
+        f"TimeoutError: {where} ran longer than {limit} (timeout_minutes in study.yaml)",
+        cell,
+    )
 
 
 def _redirect_stderr(job: Job) -> Callable[[], None]:
@@ -246,7 +288,10 @@ def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[]
             if "fork" in multiprocessing.get_all_start_methods()
             else None
         )
-        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        # each worker dies with the build, even if the build is killed (see build.workers)
+        pool = cf.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+        )
         return pool, lambda: pool.shutdown(wait=True)
     if spec == "thread":
         tpool = cf.ThreadPoolExecutor(max_workers=jobs)
@@ -274,32 +319,6 @@ def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[]
     raise DsrError(
         f"unknown executor '{spec}'", hint="use process, thread, dask-local or dask://HOST:PORT"
     )
-
-
-def _lock(study: Study, wait: bool):
-    from filelock import FileLock, Timeout
-
-    path = study.reports_dir / ".build" / "build.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if not wait:
-            raise BuildLockedError(
-                "another build of this study is running",
-                path=path,
-                hint="wait for it, or drop --no-wait",
-            ) from None
-        sys.stderr.write(f"another build of this study is running; waiting for {path} ...\n")
-        lock.acquire()
-    return lock
-
-
-def _clean_stale(study: Study) -> None:
-    """Remove temporary folders of interrupted builds (safe: we hold the build lock)."""
-    for tmp in study.reports_dir.glob("cycle-*/*/.tmp-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build(
@@ -332,8 +351,8 @@ def build(
     progress
         Show a progress bar on stderr.
     wait
-        If another build of the study runs, wait for it (else raise
-        :class:`BuildLockedError`).
+        If another build of the study runs, or a worker of a killed one still writes a
+        report, wait for it (else raise :class:`BuildLockedError`).
     key
         Pseudonymisation key (or its file) for the privacy gate; default ``DSR_KEY_FILE``,
         then ``study.key_file``. Without one, a :class:`LeakCheckSkipped` warning is given
@@ -348,9 +367,26 @@ def build(
     """
     todo = plan(study, cycles=cycles, reports=reports, with_code=with_code)
     leak_key, skipped = resolve_key(study, key)  # read once, here; handed to every job
-    lock = _lock(study, wait)
+    with signals_raise():  # SIGTERM, SIGHUP: unwind (kill the workers, release the lock)
+        return _build_locked(study, todo, jobs, force, executor, progress, wait, leak_key, skipped)
+
+
+def _build_locked(
+    study: Study,
+    todo: list[Job],
+    jobs: int,
+    force: bool,
+    executor: str | cf.Executor | None,
+    progress: bool,
+    wait: bool,
+    leak_key: PseudonymKey | None,
+    skipped: str | None,
+) -> pd.DataFrame:
+    """:func:`build` once the jobs are planned: take the lock, clean up, run, index."""
+    lock = acquire_lock(study.reports_dir, wait)
     try:
-        _clean_stale(study)
+        wait_for_foreign_workers(study.reports_dir, wait)
+        clean_stale(study.reports_dir)
         rows = []
         run = []
         for job in todo:
@@ -361,10 +397,13 @@ def build(
                 run.append(job)
         if run:
             if skipped:
-                warnings.warn(skipped, LeakCheckSkipped, stacklevel=2)
+                warnings.warn(skipped, LeakCheckSkipped, stacklevel=3)
             ensure_static(study.reports_dir)
-            rows.extend(_run(run, jobs, executor, progress, leak_key))
-        if run or not (study.reports_dir / "index.html").exists():
+            try:
+                rows.extend(_run(run, jobs, executor, progress, leak_key))
+            finally:
+                clean_stale(study.reports_dir)  # the folders of workers killed by an interrupt
+        if run or pages_outdated(study.reports_dir):
             from dsr_workbench.build.index import write_index  # imports nbconvert: lazily
 
             write_index(study)
@@ -391,11 +430,13 @@ def _run(
 ) -> list[tuple[Any, ...]]:
     from tqdm import tqdm
 
+    owned = not isinstance(executor, cf.Executor)
     if isinstance(executor, cf.Executor):
         pool, close = executor, (lambda: None)
     else:
         pool, close = make_executor(executor, min(jobs, len(jobs_to_run)))
     rows = []
+    futures: dict[cf.Future[dict[str, Any]], Job] = {}
     try:
         # longest first (by the last run's duration), so that no long job starts last
         ordered = sorted(jobs_to_run, key=_expected_duration, reverse=True)
@@ -427,6 +468,12 @@ def _run(
                 )
             )
         bar.close()
+    except BaseException:  # Ctrl-C, SIGTERM, SIGHUP: stop the workers now, not after their jobs
+        for future in futures:
+            future.cancel()
+        if owned:  # a caller's executor is the caller's to stop
+            abort_executor(pool)
+        raise
     finally:
         close()
     return rows

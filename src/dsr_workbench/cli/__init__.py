@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -90,9 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `dsr ... | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (core.procs.Terminated)
         print(f"dsr {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -85,7 +85,8 @@ def _build(args: argparse.Namespace) -> int:
     )
     failed = result[result.status == "failed"]
     for row in failed.itertuples(index=False):
-        print(f"  FAILED cycle {row.cycle} {row.report}: {row.error}", file=sys.stderr)
+        error = " ".join(str(row.error).split())  # one line, whatever the exception said
+        print(f"  FAILED cycle {row.cycle} {row.report}: {error}", file=sys.stderr)
     for line in _unplaced_lines(study, result):
         print(line, file=sys.stderr)
     return 1 if len(failed) else 0

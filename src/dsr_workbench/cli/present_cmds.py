@@ -1,4 +1,10 @@
-"""``dsr present CYCLE``: serve the facilitator notebook of a design cycle with Voilà."""
+"""``dsr present CYCLE``: serve the facilitator notebook of a design cycle with Voilà.
+
+However ``dsr present`` is stopped, Voilà stops with it: Ctrl-C, SIGTERM and SIGHUP (the
+terminal closing) unwind to :meth:`~dsr_workbench.widgets.serve.VoilaServer.stop`, which
+stops Voilà and removes its temporary folder; if ``dsr present`` is killed outright, Voilà's
+parent-death signal stops it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 import webbrowser
 
 from dsr_workbench.core.errors import DsrError
+from dsr_workbench.core.procs import signals_ignored, signals_raise
 
 NOTEBOOK = "facilitator_cycle.ipynb"
 
@@ -45,18 +52,32 @@ def _present(args: argparse.Namespace) -> int:
             hint=f"copy {NOTEBOOK} from the dsr-workbench repository's notebooks/",
         )
     parameters = {"study_path": str(study.path), "cycle": int(args.cycle), "output_dir": None}
-    server = serve_notebook(notebook, parameters=parameters, port=args.port)
-    try:
-        print(f"Presenting cycle {args.cycle} at {server.url}", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        if not args.no_browser:
-            webbrowser.open(server.url)
-        code = server.process.wait()
-        if code:
-            print(server.log_tail())
-            raise DsrError(f"Voila stopped with exit code {code}")
-    except KeyboardInterrupt:
-        print("stopping", flush=True)
-    finally:
-        server.stop()
+    with signals_raise():  # SIGTERM, SIGHUP (terminal closed): stop Voilà like Ctrl-C does
+        try:
+            server = serve_notebook(notebook, parameters=parameters, port=args.port)
+        except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
+            _say("stopping")
+            return 0
+        try:
+            print(f"Presenting cycle {args.cycle} at {server.url}", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            if not args.no_browser:
+                webbrowser.open(server.url)
+            code = server.process.wait()
+            if code:
+                print(server.log_tail())
+                raise DsrError(f"Voila stopped with exit code {code}")
+        except KeyboardInterrupt:
+            _say("stopping")
+        finally:
+            with signals_ignored():  # a second Ctrl-C must not leave Voilà running
+                server.stop()
     return 0
+
+
+def _say(message: str) -> None:
+    """Print a line; after SIGHUP the terminal may be gone, which must not stop the clean-up."""
+    try:
+        print(message, flush=True)
+    except OSError:
+        pass

@@ -58,6 +58,7 @@ _TOP: dict[str, bool] = {
     "cycles": True,
     "transcripts": True,
     "reports": False,
+    "build": False,
     "artifacts": False,  # deprecated spelling of "reports" (read for one release)
     "evaluation": False,
     "research_questions": False,  # validated by dsr.artifacts.research_questions
@@ -71,6 +72,7 @@ _SECTIONS: dict[str, dict[str, bool]] = {
         "description": False,
     },
     "paths": {"interviews": False, "data": False, "reports": False, "notebooks": False},
+    "build": {"timeout_minutes": False},  # values checked by dsr_workbench.build.jobs
     "organisations": {"id": True, "pseudonym": True, "perspective": True, "description": False},
     "participants": {
         "id": True,
@@ -403,6 +405,8 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
     check.keys(meta, _SECTIONS["study"], "study")
     paths_raw = data.get("paths") or {}
     check.keys(paths_raw, _SECTIONS["paths"], "paths")
+    if data.get("build") is not None:
+        check.keys(data["build"], _SECTIONS["build"], "build")
     paths = {
         name: (path.parent / str(paths_raw.get(name, default))).resolve()
         for name, default in _DEFAULT_PATHS.items()

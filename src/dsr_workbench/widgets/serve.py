@@ -4,11 +4,26 @@ The notebook is first parameterised with papermill (its ``parameters`` cell foll
 injected one, exactly as a build would run it), written to a private temporary folder, and
 served from there by ``python -m voila``: the original notebook is never changed. Voilà
 listens on 127.0.0.1 only and requires a random token, which the URL carries.
+
+Hardening (the audience's browser and other local users are not trusted):
+
+- the token and the security settings are in ``voila.json`` (mode 0600) in the private
+  folder (mode 0700), which Voilà reads from its working directory: never on a command
+  line, where ``ps`` would show it to every local user;
+- only the served origin ``http://127.0.0.1:PORT`` may connect (HTTP and websocket;
+  :mod:`dsr_workbench.widgets._voila_security`), and the ``Host`` header must name this
+  machine (no DNS rebinding);
+- tracebacks are not shown in the page (a failing cell says so, without its code or data);
+- Voilà gets a parent-death signal (SIGTERM, Linux): it stops when the process that
+  started it dies, however it dies; :meth:`VoilaServer.stop` removes the folder, and the
+  folders of servers whose owner was killed are removed by the next :func:`serve_notebook`.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -24,10 +39,12 @@ from typing import Any
 import nbformat
 
 from dsr_workbench.core.errors import DsrError
+from dsr_workbench.core.procs import parent_death_preexec, pid_alive, process_start
 
 __all__ = ["VoilaServer", "free_port", "serve_notebook"]
 
 HOST = "127.0.0.1"
+_FOLDER = re.compile(r"^dsr-present-(?P<pid>\d+)-(?P<start>\d+)-")
 
 
 def free_port(host: str = HOST) -> int:
@@ -93,6 +110,55 @@ class VoilaServer:
         self.stop()
 
 
+def write_config(folder: Path, token: str, port: int) -> Path:
+    """Write ``voila.json`` (mode 0600) into ``folder``: token, origin, no tracebacks.
+
+    Voilà reads it from its working directory, so the token never appears in an argv.
+    """
+    origin = f"http://{HOST}:{port}"
+    config = {
+        "Voila": {
+            "token": token,
+            "identity_provider_class": (
+                "dsr_workbench.widgets._voila_security.SameOriginIdentityProvider"
+            ),
+            "tornado_settings": {
+                "allow_origin": origin,  # the only origin a browser may connect from
+                "allow_remote_access": False,  # the Host header must name this machine
+            },
+        },
+        "VoilaConfiguration": {"show_tracebacks": False},
+    }
+    path = folder / "voila.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(config, handle)
+    return path
+
+
+def remove_stale_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove the temporary folders of servers whose starting process is gone; return them.
+
+    A ``dsr present`` killed with SIGKILL cannot remove its folder (Voilà itself stops, by
+    its parent-death signal); the next server started removes it. Only this user's
+    folders are touched.
+    """
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob("dsr-present-*"):
+        found = _FOLDER.match(folder.name)
+        try:
+            mine = folder.is_dir() and folder.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if not found or not mine:
+            continue
+        pid, start = int(found["pid"]), int(found["start"])
+        if not pid_alive(pid, start or None):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def serve_notebook(
     notebook: str | Path,
     *,
@@ -120,11 +186,16 @@ def serve_notebook(
     startup_timeout
         Seconds to wait for Voilà to listen.
     extra_args
-        More ``voila`` command-line arguments.
+        More ``voila`` command-line arguments (never a secret: others can read an argv).
 
     Returns
     -------
     VoilaServer
+
+    Notes
+    -----
+    Voilà is signalled when the *thread* that started it exits (Linux's parent-death
+    signal): call this from a thread that lives as long as the server should.
 
     Raises
     ------
@@ -145,11 +216,14 @@ def serve_notebook(
     nb = load_notebook_node(str(notebook))  # papermill's reader (every cell gets its tags)
     if parameters:
         nb = parameterize_notebook(nb, parameters)
-    folder = Path(tempfile.mkdtemp(prefix="dsr-present-"))
+    remove_stale_folders()
+    me = os.getpid()
+    folder = Path(tempfile.mkdtemp(prefix=f"dsr-present-{me}-{process_start(me) or 0}-"))
     target = folder / notebook.name
     nbformat.write(nb, target)
     port = port or free_port()
     token = token or secrets.token_urlsafe(16)
+    write_config(folder, token, port)
     log = folder / "voila.log"
     command = [
         sys.executable,
@@ -157,43 +231,52 @@ def serve_notebook(
         "voila",
         str(target),
         f"--port={port}",
+        "--Voila.port_retries=0",  # another port would not be the origin allowed to connect
         f"--Voila.ip={HOST}",
-        f"--token={token}",
-        "--show_tracebacks=True",
         f"--Voila.root_dir={folder}",
     ]
     if not open_browser:
         command.append("--no-browser")
     command += extra_args or []
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    for name in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE"):
+        env.pop(name, None)  # the token is the one of voila.json
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             command,
-            cwd=folder,
+            cwd=folder,  # Voilà reads voila.json from here
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,
+            start_new_session=True,  # Ctrl-C goes to `dsr present`, which stops Voilà
+            preexec_fn=parent_death_preexec(signal.SIGTERM),
         )
     server = VoilaServer(process, f"http://{HOST}:{port}/?token={token}", port, folder, log)
+    try:
+        _wait_until_listening(server, startup_timeout)
+    except BaseException:  # not up in time, or interrupted while starting: leave nothing
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_listening(server: VoilaServer, startup_timeout: float) -> None:
+    """Return once Voilà accepts connections; raise :class:`DsrError` if it exits or is late."""
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:
         if not server.running():
-            tail = server.log_tail()
-            server.stop()
             raise DsrError(
-                f"Voilà exited at start (code {process.returncode}): {tail}",
+                f"Voilà exited at start (code {server.process.returncode}): {server.log_tail()}",
                 hint="see the message above",
             )
         try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return server
+            with socket.create_connection((HOST, server.port), timeout=0.5):
+                return
         except OSError:
             time.sleep(0.2)
-    tail = server.log_tail()
-    server.stop()
     raise DsrError(
-        f"Voilà did not listen on port {port} within {startup_timeout:g} s: {tail}",
+        f"Voilà did not listen on port {server.port} within {startup_timeout:g} s: "
+        f"{server.log_tail()}",
         hint="try another --port",
     )
