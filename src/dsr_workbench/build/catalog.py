@@ -186,7 +186,7 @@ def latest_ok(table: pd.DataFrame) -> pd.DataFrame:
 
 def report_titles(study: Study) -> dict[str, str]:
     """Report name → its ``title:`` in ``study.yaml`` (the name when it has none)."""
-    specs = study.raw.get("reports") or study.raw.get("artifacts") or {}
+    specs = study.raw.get("reports") or {}
     if not isinstance(specs, dict):
         return {}
     return {

@@ -124,7 +124,7 @@ def index_html(study: Study, table: pd.DataFrame) -> str:
         parts.append("<h2>Failed jobs</h2><table><thead><tr><th>cycle</th><th>report</th>"
                      "<th>cell</th><th>error</th><th>when</th></tr></thead><tbody>")  # fmt: skip
         for f in failures:
-            name = str(f.get("report", f.get("artifact")))
+            name = str(f.get("report", f.get("artifact")))  # records of 0.1 say "artifact"
             parts.append(
                 f"<tr><td>{_e(f.get('cycle'))}</td><td>{_e(titles.get(name, name))}</td>"
                 f"<td>{_e(f.get('cell'))}</td><td class='failed'>{_e(f.get('error'))}</td>"
