@@ -45,3 +45,20 @@ def test_every_notebook_is_committed_without_outputs() -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path
+
+
+def test_every_test_and_source_folder_is_collected() -> None:
+    """pytest's default ``norecursedirs`` holds ``build``: it would skip tests/build silently."""
+    import fnmatch
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    patterns = options["pytest"]["ini_options"]["norecursedirs"]
+    folders = [p for base in ("tests", "src/dsr_workbench") for p in (ROOT / base).iterdir()]
+    skipped = [
+        str(f.relative_to(ROOT))
+        for f in folders
+        if f.is_dir()
+        and (f / "__init__.py").exists()
+        and any(fnmatch.fnmatch(f.name, pattern) for pattern in patterns)
+    ]
+    assert skipped == []
