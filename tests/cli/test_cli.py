@@ -121,3 +121,10 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
     result = run("check-leaks", str(tmp_path / "nope"), "--key", str(tmp_path / "k.yaml"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_build_reads_the_unplaced_codings_table_the_notebooks_write() -> None:
+    from dsr_workbench.cli.build_cmds import UNPLACED_TABLE as cli_name
+    from dsr_workbench.coding.anchored import UNPLACED_TABLE
+
+    assert cli_name == UNPLACED_TABLE

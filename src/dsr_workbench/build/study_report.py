@@ -21,11 +21,11 @@ the key is on this machine) is left out.
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
 from dsr_workbench.build.catalog import latest_ok, report_titles, versions_table
@@ -99,14 +99,15 @@ def _figure_captions(notebook: Path) -> dict[str, str]:
         return {}
     heading = ""
     out: dict[str, str] = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type == "markdown":
-            found = [
-                ln.lstrip("#").strip() for ln in cell.source.splitlines() if ln.startswith("#")
-            ]
+    # read as JSON: importing nbformat costs a no-op build a second
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        raw = cell.get("source", "")
+        source = "".join(raw) if isinstance(raw, list) else str(raw)
+        if cell.get("cell_type") == "markdown":
+            found = [ln.lstrip("#").strip() for ln in source.splitlines() if ln.startswith("#")]
             heading = found[-1] if found else heading
-        elif "out.figure(" in cell.source:
-            for name in re.findall(r"[\"']([\w.-]+)[\"']\s*\)", cell.source):
+        elif "out.figure(" in source:
+            for name in re.findall(r"[\"']([\w.-]+)[\"']\s*\)", source):
                 out.setdefault(name, heading)
     return out
 

@@ -92,12 +92,16 @@ def _build(args: argparse.Namespace) -> int:
     return 1 if len(failed) else 0
 
 
+UNPLACED_TABLE = "unplaced_codings"
+"""The table a report that uses codings saves its unplaced ones in: the value of
+:data:`dsr_workbench.coding.anchored.UNPLACED_TABLE`, repeated so that ``dsr build`` does not
+import the coding layer (scipy) on its fast path; ``tests/cli/test_cli.py`` checks they agree."""
+
+
 def _unplaced_lines(study, result) -> list[str]:
     """One line per report version (built or current) that left codings out because they
     could not be placed on today's transcripts (its ``tables/unplaced_codings.csv``)."""
     import csv
-
-    from dsr_workbench.coding.anchored import UNPLACED_TABLE
 
     lines = []
     for row in result.itertuples(index=False):
