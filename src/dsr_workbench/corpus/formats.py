@@ -63,6 +63,7 @@ from dsr_workbench.corpus.notation import (
     format_of,
     format_time,
     parse_time,
+    utf16_order,
 )
 from dsr_workbench.corpus.word import docx_lines
 from dsr_workbench.corpus.write import write_transcript
@@ -151,7 +152,7 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif b"\x00" in data and not encoding.lower().replace("_", "-").startswith("utf-16"):
-        sniffed = _utf16_without_bom(data)
+        sniffed = utf16_order(data)
         if sniffed is None:
             offset = data.index(b"\x00")
             raise InputError(
@@ -188,34 +189,6 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """``"utf-16-le"`` or ``"utf-16-be"`` if ``data`` look like UTF-16 text without a BOM.
-
-    Text that is mostly Latin has a NUL as the high byte of nearly every character: at odd
-    offsets (little-endian) or even ones (big-endian), and almost never at the others.
-
-    Examples
-    --------
-    >>> _utf16_without_bom("Kim: Hallo\\n".encode("utf-16-le"))
-    'utf-16-le'
-    >>> _utf16_without_bom("Kim: Hallo\\n".encode("utf-16-be"))
-    'utf-16-be'
-    >>> _utf16_without_bom(b"PK\\x03\\x04\\x00\\x00binary") is None
-    True
-    """
-    sample = data[: 1 << 16]
-    sample = sample[: len(sample) // 2 * 2]
-    pairs = len(sample) // 2
-    if pairs == 0:
-        return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if odd >= 0.5 * pairs and even <= 0.02 * pairs:
-        return "utf-16-le"
-    if even >= 0.5 * pairs and odd <= 0.02 * pairs:
-        return "utf-16-be"
-    return None
 
 
 def _time(value: str, path: str | Path, line: int) -> float:

@@ -66,6 +66,7 @@ from dsr_workbench.corpus.leaks_match import (
     scan_text,
     scanner_for,
 )
+from dsr_workbench.corpus.notation import utf16_order
 
 __all__ = [
     "LEAK_COLUMNS",
@@ -196,18 +197,9 @@ def _collect(blocks: Iterable[bytes], name: str, budget: _Budget) -> bytes:
     return b"".join(parts)
 
 
-def _utf16_order(head: bytes) -> str | None:
-    """``"utf-16-le"``/``"utf-16-be"`` if NUL bytes sit in every other position."""
-    sample = head[: len(head) // 2 * 2]
-    pairs = len(sample) // 2
-    if pairs < 2:
-        return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if odd >= 0.3 * pairs and even <= 0.05 * pairs:
-        return "utf-16-le"
-    if even >= 0.3 * pairs and odd <= 0.05 * pairs:
-        return "utf-16-be"
-    return None
+def _scanner_utf16(head: bytes) -> str | None:
+    """The scanner's looser UTF-16 test (see :func:`~dsr_workbench.corpus.notation.utf16_order`)."""
+    return utf16_order(head, nul_share=0.3, stray_share=0.05, min_pairs=2)
 
 
 class _TextDecoder:
@@ -306,7 +298,7 @@ def _scan_bytes(
     elif head.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
     elif b"\x00" in head:
-        encoding = _utf16_order(head)
+        encoding = _scanner_utf16(head)
     else:
         encoding = "utf-8"
     if encoding is None:
@@ -406,7 +398,7 @@ def _scan_zip(ctx: _Ctx, name: str, source: Any, depth: int) -> None:
 def _bytes_text_any(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
-    order = _utf16_order(data[:4096]) if b"\x00" in data[:4096] else None
+    order = _scanner_utf16(data[:4096]) if b"\x00" in data[:4096] else None
     return data.decode(order or "utf-8", errors="replace").lstrip("\ufeff")
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "format_of",
     "format_time",
     "parse_time",
+    "utf16_order",
 ]
 
 FORMATS: dict[str, str] = {
@@ -95,3 +96,36 @@ def format_time(seconds: float, sep: str = ".") -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
+
+
+def utf16_order(
+    data: bytes, *, nul_share: float = 0.5, stray_share: float = 0.02, min_pairs: int = 1
+) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` if ``data`` look like UTF-16 text without a BOM.
+
+    Text that is mostly Latin has a NUL as the high byte of nearly every character: at odd
+    offsets (little-endian) or even ones (big-endian), and almost never at the others. At
+    least ``nul_share`` of the byte pairs must carry the NUL on one side, at most
+    ``stray_share`` on the other; the transcript reader uses the strict defaults, the leak
+    scanner a looser test (it would rather decode a file one way too many than miss a name).
+
+    Examples
+    --------
+    >>> utf16_order("Kim: Hallo\\n".encode("utf-16-le"))
+    'utf-16-le'
+    >>> utf16_order("Kim: Hallo\\n".encode("utf-16-be"))
+    'utf-16-be'
+    >>> utf16_order(b"PK\\x03\\x04\\x00\\x00binary") is None
+    True
+    """
+    sample = data[: 1 << 16]
+    sample = sample[: len(sample) // 2 * 2]
+    pairs = len(sample) // 2
+    if pairs < max(1, min_pairs):
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= nul_share * pairs and even <= stray_share * pairs:
+        return "utf-16-le"
+    if even >= nul_share * pairs and odd <= stray_share * pairs:
+        return "utf-16-be"
+    return None
