@@ -1,36 +1,58 @@
 """Transcript file formats: decode, parse into utterances, and write.
 
-Readers turn a file into a list of :class:`Utterance` (speaker, text, source line, times);
+Readers turn a file into a list of :class:`Utterance` (speaker, text, source line, times, note);
 :mod:`dsr_workbench.corpus.read` merges them into turns and renders the normalised text. Writers
-do the reverse, for exports, tests and the synthetic-corpus generator. The readers live here;
-the writers in :mod:`dsr_workbench.corpus.write` and the suffix, speaker-pattern and timestamp
-conventions both share in :mod:`dsr_workbench.corpus.notation` (all re-exported here).
+do the reverse, for exports, tests and the synthetic-corpus generator. This module decodes
+files and reads ``.docx``; plain-text lines are read by :mod:`dsr_workbench.corpus.formats_text`,
+subtitle cues by :mod:`dsr_workbench.corpus.cues`, the writers live in
+:mod:`dsr_workbench.corpus.write`, and the suffix, speaker-pattern and timestamp conventions
+all share in :mod:`dsr_workbench.corpus.notation` (all re-exported here). :func:`read_file`
+also says which *variant* it read a file by (``txt/colon``, ``vtt/voice``, ``docx/table``), so
+``dsr validate`` can show a wrong guess.
 
 Supported formats (``format`` names in brackets):
 
 - plain text / Markdown (``txt``, ``md``), one *variant* per file, detected by which speaker
-  pattern most lines follow:
+  pattern most lines follow (or set by ``variant:`` in the transcript's ``study.yaml`` entry):
 
-  ============== =========================================
+  ============== =========================================================================
   variant        example
-  ============== =========================================
-  colon          ``Hannah: text`` (also ``**Hannah:** text``; ``Hannah:`` alone on a line,
-                 followed by paragraphs)
+  ============== =========================================================================
+  colon          ``Hannah: text``; ``**Hannah:** text``; ``Hannah:`` alone on a line before
+                 paragraphs; any case (``INTERVIEWER:``, ``interviewee:``); role
+                 abbreviations ``I:`` / ``B:`` / ``Q:`` / ``A:``, also glued (``I:text``);
+                 diarisation names ``SPEAKER_00:``, ``Speaker 1:``; ``Jane Roe (Org):``
+                 (Zoom: ``Org`` is kept as the turn's ``speaker_note``)
   bracket_time   ``[00:01:02] Hannah: text``
   paren_time     ``Hannah (00:01:02): text``
   at             ``@Hannah: text``
-  bracket_name   ``[Hannah]`` alone or before the text
-  speaker_line   ``**Hannah**``, ``## Hannah`` or ``Hannah  0:03`` (Otter) alone on a line,
-                 followed by paragraphs
-  ============== =========================================
+  bracket_name   ``[Hannah]`` alone or before the text; ``[SPEAKER_00]: text`` (WhisperX)
+  speaker_line   ``**Hannah**``, ``### Hannah`` or ``Speaker 1  0:03`` (Otter, Teams; two
+                 spaces or a tab before the time) alone on a line, followed by paragraphs
+  bold           ``**Hannah** text`` (bold label, no colon)
+  time_speaker   ``00:00:03 Speaker 1`` alone on a line, followed by paragraphs (Word for
+                 the web's Transcribe)
+  ============== =========================================================================
 
-  Lines that match no speaker pattern continue the current utterance.
-- Word (``docx``, via python-docx): paragraphs read as lines of text in the variants above;
-  a document whose speakers sit in a table uses the table (speaker | text, or
+  Lines that match no speaker pattern continue the current utterance; text before the first
+  label is a preamble and is not a turn. Labels are at most four words and start with a
+  capital letter, unless their first word is a role (:data:`ROLE_WORDS`: ``interviewer``,
+  ``speaker``, ...); lines starting ``Note:``, ``Date:``, ``# Transcript`` and the like
+  (:data:`NOT_SPEAKERS`) are prose. Markdown headings of another level than the speakers'
+  (a ``# Title`` above ``### Name`` headings) are not speakers. Lines with a label of
+  another style than the file's are read as text and reported (a ``DsrWarning`` naming
+  them); two styles equally common are an error asking for ``variant:``.
+  f4transkript / f5 time marks at the end of a paragraph (``#00:01:22-6#``, ``-6`` tenths
+  of a second) are taken out of the text: the mark is when that paragraph ends
+  (``t_end``), the previous mark when it starts (``t_start``), in any variant.
+- Word (``docx``, via python-docx, which finds the main part through the package's
+  relationships, whatever it is called): paragraphs read as lines of text in the variants
+  above; a document whose speakers sit in a table uses the table (speaker | text, or
   time | speaker | text).
-- WebVTT (``vtt``, via webvtt-py): speakers from ``<v Name>`` voice tags or a ``Name:``
-  prefix; a cue without a speaker continues the previous speaker's utterance.
-- SubRip (``srt``, via webvtt-py): ``Name:`` prefix or voice tag, as for WebVTT.
+- WebVTT (``vtt``, via webvtt-py): speakers from ``<v Name>`` voice tags (MS Teams:
+  ``<v Roe, Jane>``, text over several lines), a ``Name:`` prefix (Zoom) or a ``[Name]``
+  prefix (WhisperX); a cue without a speaker continues the previous speaker's utterance.
+- SubRip (``srt``, via webvtt-py): as for WebVTT.
 
 Files are read as untrusted. A ``.docx`` is a zip archive: before python-docx opens it, its
 members' declared sizes and ratios are checked and every member is inflated once
@@ -38,31 +60,35 @@ members' declared sizes and ratios are checked and every member is inflated once
 so a "zip bomb" is refused instead of filling memory. A text file in UTF-16 without a
 byte-order mark is recognised by its NUL bytes and decoded as such (with a warning); other NUL
 bytes are refused. Times must be sane (minutes and seconds below 60, at most
-:data:`MAX_TIME` seconds); cues that end before they start, or start before the previous cue
-ends, are read with a :class:`~dsr_workbench.core.errors.DsrWarning` naming the first line.
+:data:`MAX_TIME` seconds: ``00:00:60.000`` is an error naming its line); cues that end before
+they start, or start before the previous cue ends, are read with a
+:class:`~dsr_workbench.core.errors.DsrWarning` naming the first line.
 """
 
 from __future__ import annotations
 
-import html
-import io
-import math
 import re
 import unicodedata
 import warnings
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsr_workbench.core.errors import DsrWarning, InputError
+from dsr_workbench.corpus.cues import parse_captions
+from dsr_workbench.corpus.formats_text import detect_variant, parse_lines
 from dsr_workbench.corpus.notation import (
     _TS,
     FORMATS,
+    MAX_TIME,
+    NOT_SPEAKERS,
+    ROLE_WORDS,
     TEXT_VARIANTS,
+    Utterance,
+    clean_name,
     format_of,
     format_time,
     parse_time,
+    sane_time,
     utf16_order,
 )
 from dsr_workbench.corpus.word import docx_lines
@@ -71,51 +97,44 @@ from dsr_workbench.corpus.write import write_transcript
 __all__ = [
     "FORMATS",
     "MAX_TIME",
+    "NOT_SPEAKERS",
+    "ROLE_WORDS",
     "TEXT_VARIANTS",
+    "Parsed",
     "Utterance",
     "decode",
+    "detect_variant",
     "format_of",
     "format_time",
     "parse_file",
     "parse_lines",
     "parse_time",
+    "read_file",
     "write_transcript",
 ]
 
-MAX_TIME = 100 * 3600.0
-"""Latest time (seconds from the start of the recording) a transcript may give: 100 hours."""
-
-_MAX_NAME_WORDS = 4
-_VTT_TIMING = re.compile(
-    r"^\s*(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}(?:\s.*)?$"
-)
-_SRT_TIMING = re.compile(r"^\s*\d{2,}:\d{2}:\d{2},\d{3}\s+-->\s+\d{2,}:\d{2}:\d{2},\d{3}\s*$")
-_VOICE = re.compile(r"^<v(?:\.[\w-]+)*\s+([^>]+)>")
-_TAG = re.compile(r"<[^>]*>")
+_time = sane_time  # the name the readers used before it moved to notation
 
 
 @dataclass(frozen=True)
-class Utterance:
-    """One labelled stretch of speech as written in the file.
+class Parsed:
+    """A transcript file as read: its format, the variant it was read by, its utterances.
 
     Attributes
     ----------
-    speaker
-        The label as written (stripped); ``None`` for a cue that names no speaker.
-    text
-        The words, with the lines of one utterance joined by ``"\\n"`` (text formats) or a space
-        (subtitle cues).
-    line
-        1-based line (paragraph for docx) where the utterance starts.
-    t_start, t_end
-        Seconds from the start of the recording, where the format has times.
+    format
+        ``txt``, ``md``, ``docx``, ``vtt`` or ``srt``.
+    variant
+        ``format/variant``: a text variant of :data:`TEXT_VARIANTS` (``txt/colon``,
+        ``docx/time_speaker``), ``docx/table``, or how cues name speakers (``vtt/voice``,
+        ``srt/bracket``).
+    utterances
+        In file order.
     """
 
-    speaker: str | None
-    text: str
-    line: int
-    t_start: float | None = None
-    t_end: float | None = None
+    format: str
+    variant: str
+    utterances: list[Utterance]
 
 
 def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
@@ -191,158 +210,7 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _time(value: str, path: str | Path, line: int) -> float:
-    """Seconds of a time as written in a transcript, refusing one that is not sane.
-
-    Minutes and seconds (every field after the first) must be below 60, and the time at most
-    :data:`MAX_TIME`.
-
-    Examples
-    --------
-    >>> _time("01:02:03.5", "x.vtt", 3)
-    3723.5
-    >>> _time("00:61:00.000", "x.vtt", 3)
-    Traceback (most recent call last):
-    ...
-    dsr_workbench.core.errors.InputError: x.vtt:3: time '00:61:00.000' is not a time: minutes and seconds run from 0 to 59 (fix: write it as hh:mm:ss.mmm)
-    """
-    parts = value.strip().replace(",", ".").split(":")
-    try:
-        fields = [float(part) for part in parts]
-    except ValueError:
-        fields = [math.nan]
-    if not all(math.isfinite(f) and f >= 0 for f in fields):
-        raise InputError(
-            f"time '{value}' is not a time", path=path, line=line, hint="write it as hh:mm:ss"
-        )
-    if any(f >= 60 for f in fields[1:]):
-        raise InputError(
-            f"time '{value}' is not a time: minutes and seconds run from 0 to 59",
-            path=path,
-            line=line,
-            hint="write it as hh:mm:ss.mmm",
-        )
-    seconds = parse_time(value)
-    if seconds > MAX_TIME:
-        raise InputError(
-            f"time '{value}' is past {MAX_TIME / 3600:g} hours",
-            path=path,
-            line=line,
-            hint="times count from the start of the recording; correct the time",
-        )
-    return seconds
-
-
-def _clean_name(name: str) -> str | None:
-    name = name.strip().strip("*").strip()
-    # labels are names: capitalised, a few words ("approach is key:" is prose, not a speaker)
-    if not name or not name[0].isupper() or len(name.split()) > _MAX_NAME_WORDS:
-        return None
-    return name
-
-
-def _match(pattern: re.Pattern[str], line: str) -> tuple[str, str, str | None] | None:
-    """``(speaker, text, time as written or None)`` if ``line`` follows ``pattern``."""
-    found = pattern.match(line)
-    if not found:
-        return None
-    groups = found.groupdict()
-    raw = groups.get("name") or groups.get("bname") or groups.get("oname") or ""
-    name = _clean_name(raw)
-    if name is None:
-        return None
-    return name, (groups.get("text") or "").strip(), groups.get("ts")
-
-
-def detect_variant(lines: Sequence[str]) -> tuple[str | None, int]:
-    """Return the plain-text variant most lines follow, and how many lines follow it.
-
-    Examples
-    --------
-    >>> detect_variant(["[00:00:01] Kim: Hello.", "[00:00:04] Hannah: Hi.", "more"])
-    ('bracket_time', 2)
-    >>> detect_variant(["no labels here"])
-    (None, 0)
-    """
-    counts: Counter[str] = Counter()
-    for line in lines:
-        stripped = line.strip()
-        if not stripped:
-            continue
-        for variant, pattern in TEXT_VARIANTS.items():
-            if _match(pattern, stripped):
-                counts[variant] += 1
-    if not counts:
-        return None, 0
-    order = list(TEXT_VARIANTS)
-    variant = max(counts, key=lambda v: (counts[v], -order.index(v)))
-    return variant, counts[variant]
-
-
-def parse_lines(
-    lines: Sequence[str], path: str | Path, *, first_line: int = 1, unit: str = "line"
-) -> list[Utterance]:
-    """Parse lines of a plain-text transcript into utterances.
-
-    Parameters
-    ----------
-    lines
-        The lines of the normalised text (or docx paragraphs).
-    path
-        The file, for messages.
-    first_line
-        The number of the first line.
-    unit
-        ``"line"`` or ``"paragraph"``, for messages.
-
-    Raises
-    ------
-    InputError
-        If no line carries a speaker label.
-
-    Examples
-    --------
-    >>> [(u.speaker, u.text) for u in parse_lines(["Kim: Hi.", "Hannah: Hello.", "Welcome."], "x")]
-    [('Kim', 'Hi.'), ('Hannah', 'Hello.\\nWelcome.')]
-    """
-    variant, _ = detect_variant(lines)
-    if variant is None:
-        raise InputError(
-            "no speaker labels found",
-            path=path,
-            hint="start each turn with a label such as 'Name: ', '[00:01:02] Name: ', "
-            "'Name (00:01:02): ', '@Name: ', '[Name]' or a 'Name:' line before paragraphs",
-        )
-    pattern = TEXT_VARIANTS[variant]
-    out: list[Utterance] = []
-    speaker: str | None = None
-    parts: list[str] = []
-    start_line = first_line
-    t_start: float | None = None
-
-    def flush() -> None:
-        if speaker is not None:
-            out.append(Utterance(speaker, "\n".join(parts), start_line, t_start))
-
-    for number, line in enumerate(lines, start=first_line):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        hit = _match(pattern, stripped)
-        if hit:
-            flush()
-            speaker, first, ts = hit
-            t_start = None if ts is None else _time(ts, path, number)
-            parts = [first] if first else []
-            start_line = number
-        elif speaker is not None:
-            parts.append(stripped)
-        # text before the first label is a preamble (title, date line): not a turn
-    flush()
-    return out
-
-
-def _parse_docx(path: Path) -> list[Utterance]:
+def _parse_docx(path: Path, variant: str | None = None) -> tuple[str, list[Utterance]]:
     paragraphs, rows = docx_lines(path)
     lines: list[str] = []
     numbers: list[int] = []
@@ -350,18 +218,17 @@ def _parse_docx(path: Path) -> list[Utterance]:
         for part in para.split("\n"):
             lines.append(part)
             numbers.append(number)
-    variant, count = detect_variant(lines)
-    if count == 0 and rows:
-        return _parse_docx_table(rows, path)
+    _, count = detect_variant(lines)
+    if count == 0 and rows and variant is None:
+        return "table", _parse_docx_table(rows, path)
     if not any(line.strip() for line in lines):
         raise InputError(
             "is empty (no text in the document)",
             path=path,
             hint="check that the right file is listed",
         )
-    utterances = parse_lines(lines, path, unit="paragraph")
-    # map line indices back to paragraph numbers
-    return [Utterance(u.speaker, u.text, numbers[u.line - 1], u.t_start) for u in utterances]
+    chosen = variant or detect_variant(lines)[0] or "colon"
+    return chosen, parse_lines(lines, path, unit="paragraph", variant=variant, numbers=numbers)
 
 
 def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
@@ -378,7 +245,7 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
             t_start, name, text = None, cells[0], " ".join(cells[1:])
         else:
             continue
-        clean = _clean_name(name.rstrip(":"))
+        clean = clean_name(name.rstrip(":"))
         if clean is None:
             continue  # no speaker in this row
         out.append(Utterance(clean, text.strip(), number, t_start))
@@ -391,113 +258,76 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
     return out
 
 
-def _check_timings(lines: Sequence[str], path: Path, fmt: str) -> list[tuple[int, float, float]]:
-    """``(line, start, end)`` of every cue timing line, checked before webvtt-py sees them.
+def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = None) -> Parsed:
+    """Read a transcript file into its format, the variant it was read by, and utterances.
 
-    A malformed timing or a time that is not sane (see :func:`_time`) is an error naming its
-    line. A cue that ends before it starts, and one that starts before the previous cue ends
-    (overlapping speech, or a damaged file), are kept, with one
-    :class:`~dsr_workbench.core.errors.DsrWarning` for each kind naming the first line and the
-    count.
+    Parameters
+    ----------
+    path
+        A ``.txt``, ``.md``, ``.docx``, ``.vtt`` or ``.srt`` file.
+    encoding
+        Encoding of text files when they carry no byte-order mark.
+    variant
+        For text and Word files, a variant of :data:`TEXT_VARIANTS` to read by instead of
+        the detected one (``variant:`` in ``study.yaml``).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, undecodable, of an unknown format, has malformed cue
+        timings, carries no speaker labels or two label styles equally often.
+
+    Warns
+    -----
+    DsrWarning
+        Lines with a label of another style than the file's, overlapping or backwards cues,
+        UTF-16 without a byte-order mark.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "talk.txt"
+    >>> _ = f.write_text("INTERVIEWER: Ready?\\nSPEAKER_01: Yes.\\n")
+    >>> parsed = read_file(f)
+    >>> parsed.variant, [u.speaker for u in parsed.utterances]
+    ('txt/colon', ['INTERVIEWER', 'SPEAKER_01'])
     """
-    pattern = _VTT_TIMING if fmt == "vtt" else _SRT_TIMING
-    example = "00:01:02.500 --> 00:01:05.000" if fmt == "vtt" else "00:01:02,500 --> 00:01:05,000"
-    timings: list[tuple[int, float, float]] = []
-    backwards: list[str] = []
-    overlaps: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if "-->" in line:
-            if not pattern.match(line):
-                raise InputError(
-                    f"malformed cue timing '{line.strip()}'",
-                    path=path,
-                    line=number,
-                    hint=f"write it as '{example}'",
-                )
-            first, _, rest = line.partition("-->")
-            start = _time(first.strip(), path, number)
-            end = _time(rest.split()[0], path, number)
-            if end < start:
-                backwards.append(
-                    f"{path}:{number}: cue ends ({format_time(end)}) before it starts "
-                    f"({format_time(start)})"
-                )
-            if timings and start < timings[-1][2]:
-                previous, _, previous_end = timings[-1]
-                overlaps.append(
-                    f"{path}:{number}: cue starts ({format_time(start)}) before the cue at "
-                    f"line {previous} ends ({format_time(previous_end)})"
-                )
-            timings.append((number, start, end))
-    for found, fix in (
-        (backwards, "swap or correct the times"),
-        (overlaps, "overlapping speech is kept as it is; correct the times if it is a mistake"),
-    ):
-        if found:
-            more = f" ({len(found)} such cues in the file)" if len(found) > 1 else ""
-            warnings.warn(f"{found[0]}{more} (fix: {fix})", DsrWarning, stacklevel=4)
-    return timings
-
-
-def _parse_captions(text: str, path: Path, fmt: str) -> list[Utterance]:
-    import webvtt
-    from webvtt.errors import MalformedCaptionError, MalformedFileError
-
+    path = Path(path)
+    fmt = format_of(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path, hint="check the path")
+    if variant is not None and variant not in TEXT_VARIANTS:
+        raise InputError(
+            f"unknown text variant '{variant}'",
+            path=path,
+            hint="use one of " + ", ".join(TEXT_VARIANTS),
+        )
+    if fmt == "docx":
+        kind, utterances = _parse_docx(path, variant)
+        return Parsed(fmt, f"{fmt}/{kind}", utterances)
+    text = decode(path.read_bytes(), path, encoding)
+    if not text.strip():
+        raise InputError("is empty", path=path, hint="check that the right file is listed")
+    if fmt in ("vtt", "srt"):
+        if variant is not None:
+            warnings.warn(
+                f"{path}: 'variant: {variant}' is for text and Word files; subtitle cues "
+                "name their speakers in their own way (fix: remove it)",
+                DsrWarning,
+                stacklevel=2,
+            )
+        kind, utterances = parse_captions(text, path, fmt)
+        return Parsed(fmt, f"{fmt}/{kind}", utterances)
     lines = text.split("\n")
-    timings = _check_timings(lines, path, fmt)
-    if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        raise InputError(
-            "does not start with 'WEBVTT'",
-            path=path,
-            line=1,
-            hint="add the line 'WEBVTT' at the top of the file",
-        )
-    try:
-        captions = webvtt.from_buffer(io.StringIO(text), format=fmt, strict=(fmt == "vtt"))
-    except (MalformedCaptionError, MalformedFileError) as exc:
-        raise InputError(
-            f"not a valid {fmt.upper()} file: {exc}",
-            path=path,
-            hint=f"check the cue blocks against the {fmt.upper()} format",
-        ) from None
-    if len(captions.captions) != len(timings):
-        raise InputError(
-            f"{len(timings)} cue timings but {len(captions.captions)} readable cues",
-            path=path,
-            hint="separate cues by one blank line; each cue needs text",
-        )
-    out: list[Utterance] = []
-    colon = TEXT_VARIANTS["colon"]
-    for caption, (line, start, end) in zip(captions.captions, timings, strict=True):
-        raw = " ".join(part.strip() for part in caption.raw_text.split("\n") if part.strip())
-        voice = _VOICE.match(raw)
-        speaker: str | None = None
-        if voice:
-            speaker = _clean_name(voice.group(1))
-        body = html.unescape(_TAG.sub("", raw)).strip()
-        if speaker is None:
-            hit = _match(colon, body)
-            if hit:
-                speaker, body, _ = hit
-        out.append(Utterance(speaker, body, line, start, end))
-    if not any(u.speaker for u in out):
-        raise InputError(
-            "no speaker labels found in any cue",
-            path=path,
-            hint="name speakers with '<v Name>' voice tags or a 'Name: ' prefix",
-        )
-    if out and out[0].speaker is None:
-        raise InputError(
-            "the first cue names no speaker",
-            path=path,
-            line=out[0].line,
-            hint="start it with '<v Name>' or 'Name: '",
-        )
-    return out
+    chosen = variant or detect_variant(lines)[0] or "colon"
+    utterances = parse_lines(lines, path, variant=variant)
+    return Parsed(fmt, f"{fmt}/{chosen}", utterances)
 
 
-def parse_file(path: str | Path, encoding: str = "utf-8") -> tuple[str, list[Utterance]]:
-    """Read a transcript file into its format name and utterances.
+def parse_file(
+    path: str | Path, encoding: str = "utf-8", variant: str | None = None
+) -> tuple[str, list[Utterance]]:
+    """Read a transcript file into its format name and utterances (see :func:`read_file`).
 
     Raises
     ------
@@ -505,15 +335,5 @@ def parse_file(path: str | Path, encoding: str = "utf-8") -> tuple[str, list[Utt
         If the file is missing, empty, undecodable, of an unknown format, has malformed cue
         timings or carries no speaker labels.
     """
-    path = Path(path)
-    fmt = format_of(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the path")
-    if fmt == "docx":
-        return fmt, _parse_docx(path)
-    text = decode(path.read_bytes(), path, encoding)
-    if not text.strip():
-        raise InputError("is empty", path=path, hint="check that the right file is listed")
-    if fmt in ("vtt", "srt"):
-        return fmt, _parse_captions(text, path, fmt)
-    return fmt, parse_lines(text.split("\n"), path)
+    parsed = read_file(path, encoding, variant)
+    return parsed.format, parsed.utterances

@@ -14,7 +14,8 @@ Consecutive utterances of one speaker form one turn: their text is joined with `
     transcript_id, turn (1-based), speaker (label as written), participant_id, organisation
     (``<NA>`` for researchers), perspective (client | cmo | both | researcher), start, end,
     text, n_words, t_start, t_end (seconds or NaN), kind, cycle, date, source_line (line, or
-    paragraph for .docx, where the turn starts in the raw file)
+    paragraph for .docx, where the turn starts in the raw file), speaker_note (the part in
+    parentheses of a label such as ``Jane Roe (Org):``, or ``<NA>``)
 ``transcripts`` columns (:data:`TRANSCRIPT_COLUMNS`)
     transcript_id, kind, date, cycle, path, format, sha256, n_turns, n_words, text
 """
@@ -30,7 +31,8 @@ import pandas as pd
 
 from dsr_workbench.core.errors import InputError
 from dsr_workbench.corpus.formats import Utterance, parse_file
-from dsr_workbench.corpus.study import Study, fold_label
+from dsr_workbench.corpus.speakers import assign_participants, label_map
+from dsr_workbench.corpus.study import Study
 
 __all__ = [
     "READ_COLUMNS",
@@ -53,6 +55,7 @@ READ_COLUMNS: list[str] = [
     "t_start",
     "t_end",
     "source_line",
+    "speaker_note",
 ]
 """Columns of :func:`read_transcript`."""
 
@@ -73,6 +76,7 @@ TURN_COLUMNS: list[str] = [
     "cycle",
     "date",
     "source_line",
+    "speaker_note",
 ]
 """Columns of the ``turns`` table."""
 
@@ -136,9 +140,10 @@ def _merge(utterances: list[Utterance]) -> list[Utterance]:
                 last.line,
                 last.t_start,
                 utt.t_end if utt.t_end is not None else last.t_end,
+                last.note or utt.note,
             )
         else:
-            merged.append(Utterance(speaker, utt.text, utt.line, utt.t_start, utt.t_end))
+            merged.append(Utterance(speaker, utt.text, utt.line, utt.t_start, utt.t_end, utt.note))
     return merged
 
 
@@ -188,6 +193,7 @@ def render(utterances: list[Utterance]) -> tuple[str, pd.DataFrame]:
                 np.nan if utt.t_start is None else utt.t_start,
                 np.nan if utt.t_end is None else utt.t_end,
                 utt.line,
+                utt.note,
             )
         )
     text = "".join(pieces) + "\n"
@@ -203,6 +209,7 @@ def render(utterances: list[Utterance]) -> tuple[str, pd.DataFrame]:
             "source_line": "int64",
             "speaker": "str",
             "text": "str",
+            "speaker_note": "string",
         }
     )
     # a text transcript's timestamps mark starts only: a turn ends where the next one starts
@@ -211,7 +218,9 @@ def render(utterances: list[Utterance]) -> tuple[str, pd.DataFrame]:
     return text, turns
 
 
-def parse_transcript(path: str | Path, encoding: str = "utf-8") -> Transcript:
+def parse_transcript(
+    path: str | Path, encoding: str = "utf-8", variant: str | None = None
+) -> Transcript:
     """Read one transcript file into a :class:`Transcript` (no study needed).
 
     Parameters
@@ -220,6 +229,8 @@ def parse_transcript(path: str | Path, encoding: str = "utf-8") -> Transcript:
         A ``.txt``, ``.md``, ``.docx``, ``.vtt`` or ``.srt`` file.
     encoding
         Encoding of text files when they carry no byte-order mark.
+    variant
+        Read a text or Word file by this variant instead of the detected one.
 
     Raises
     ------
@@ -228,7 +239,7 @@ def parse_transcript(path: str | Path, encoding: str = "utf-8") -> Transcript:
         labels, malformed subtitle timings.
     """
     path = Path(path)
-    fmt, utterances = parse_file(path, encoding)
+    fmt, utterances = parse_file(path, encoding, variant)
     if not utterances:
         raise InputError("no turns found", path=path, hint="check the speaker labels")
     text, turns = render(utterances)
@@ -280,8 +291,9 @@ def read_transcript(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
 def load_corpus(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every transcript of a study into the ``transcripts`` and ``turns`` tables.
 
-    Speakers map to participants through ``study.yaml`` (pseudonym, id or alias, compared
-    case- and accent-insensitively).
+    Speakers map to participants through ``study.yaml`` (the transcript's ``speakers:`` map,
+    then pseudonym, id or alias, compared case- and accent-insensitively; see
+    :mod:`dsr_workbench.corpus.speakers`).
 
     Parameters
     ----------
@@ -315,20 +327,15 @@ def load_corpus(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     tr_rows = []
     frames = []
     for row in study.transcripts.itertuples(index=False):
-        transcript = parse_transcript(row.path)
+        transcript = parse_transcript(row.path, variant=row.variant)
         turns = transcript.turns.copy()
-        ids = []
-        for label, line in zip(turns.speaker, turns.source_line, strict=True):
-            pid = speakers.get(fold_label(label))
-            if pid is None:
-                raise InputError(
-                    f"speaker '{label}' is not in study.yaml",
-                    path=row.file,
-                    line=int(line),
-                    hint="add the person to participants (or an alias) in study.yaml, "
-                    "or correct the label",
-                )
-            ids.append(pid)
+        ids = assign_participants(
+            turns.speaker,
+            turns.source_line,
+            label_map(row.speakers, speakers),
+            file=row.file,
+            transcript_id=row.transcript_id,
+        )
         turns.insert(0, "transcript_id", row.transcript_id)
         turns.insert(3, "participant_id", ids)
         turns.insert(4, "organisation", people.organisation.reindex(ids).to_numpy())

@@ -14,7 +14,9 @@ it; every error names the file, the line, the key and the fix. The result is a
     cycle (int), focus, start, end (``datetime.date``)
 ``transcripts``
     transcript_id, path (absolute), file (as written), kind (interview | focus_group), date,
-    cycle
+    cycle, variant (the text variant to read the file by, or ``None`` to detect it), speakers
+    (``{label: participant_id}`` for generic labels of this file, see
+    :mod:`dsr_workbench.corpus.speakers`)
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ import pandas as pd
 
 from dsr_workbench.core.errors import DsrWarning, StudyError
 from dsr_workbench.core.yamlio import YamlDoc, load_yaml
+from dsr_workbench.corpus.notation import fold_label
+from dsr_workbench.corpus.speakers import check_speakers, check_variant
 
 __all__ = [
     "DsrDeprecationWarning",
@@ -39,6 +42,7 @@ __all__ = [
     "PERSPECTIVES",
     "Study",
     "find_study",
+    "fold_label",
     "load_study",
 ]
 
@@ -84,8 +88,17 @@ _SECTIONS: dict[str, dict[str, bool]] = {
     },
     "researchers": {"id": True, "pseudonym": True, "role": False, "aliases": False},
     "cycles": {"id": True, "focus": True, "start": True, "end": True, "artifacts": False},
-    "transcripts": {"id": True, "file": True, "kind": True, "date": True, "cycle": True},
+    "transcripts": {
+        "id": True,
+        "file": True,
+        "kind": True,
+        "date": True,
+        "cycle": True,
+        "variant": False,  # read a text/Word file by this variant (corpus.formats)
+        "speakers": False,  # {label: participant id} for this file (corpus.speakers)
+    },
 }
+_PER_FILE = ["variant", "speakers"]  # per-transcript reading options (corpus.speakers)
 _DEFAULT_PATHS = {
     "interviews": "interviews",
     "data": "data",
@@ -153,19 +166,6 @@ class Study:
             for label in (row.pseudonym, row.participant_id, *row.aliases):
                 out[fold_label(label)] = row.participant_id
         return out
-
-
-def fold_label(label: str) -> str:
-    """Fold a speaker label for matching: NFKD without accents, case-folded, spaces squeezed.
-
-    Examples
-    --------
-    >>> fold_label("  Tomás ") == fold_label("TOMAS")
-    True
-    """
-    decomposed = unicodedata.normalize("NFKD", label)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
 
 
 def find_study(start: str | Path = ".") -> Path:
@@ -487,6 +487,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         )
     cycle_ids: set[int] = {int(row["cycle"]) for row in cycle_rows}
 
+    ids = [row["participant_id"] for row in part_rows]
     transcripts = check.entries(data, "transcripts")
     check.unique(transcripts, "transcripts")
     tr_rows = []
@@ -516,6 +517,8 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
                 "kind": check.choice(tr["kind"], KINDS, f"{where}.kind"),
                 "date": check.date(tr["date"], f"{where}.date"),
                 "cycle": int(tr["cycle"]),
+                "variant": check_variant(tr.get("variant"), where, check.fail),
+                "speakers": check_speakers(tr.get("speakers"), where, ids, check.fail),
             }
         )
         check.in_cycle(tr_rows[-1], cycle_rows, where)
@@ -552,7 +555,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         ),
         cycles=pd.DataFrame(cycle_rows, columns=["cycle", "focus", "start", "end"]),
         transcripts=pd.DataFrame(
-            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle"]
+            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle", *_PER_FILE]
         ),
         paths=paths,
         key_file=key_path,
