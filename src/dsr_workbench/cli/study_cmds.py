@@ -11,7 +11,29 @@ from dsr_workbench.core.errors import InputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the study and corpus commands to ``dsr``."""
-    p = sub.add_parser("validate", help="check study.yaml and read every transcript")
+    p = sub.add_parser(
+        "validate",
+        help="check study.yaml and read every transcript",
+        description="Check study.yaml and read every transcript, printing the variant each "
+        "file was read by (e.g. txt/colon, vtt/voice) and every problem (file, line, fix). "
+        "With --files, read the given transcript files or folders instead; no study needed.",
+    )
+    p.add_argument(
+        "--files",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="transcript files or folders to read instead of the study's transcripts",
+    )
+    p.add_argument(
+        "--variant",
+        help="with --files: read text and Word files by this variant instead of detecting it",
+    )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="with --files: encoding of text files without a byte-order mark (default utf-8)",
+    )
     p.set_defaults(handler=_validate)
 
     p = sub.add_parser("corpus", help="turns and words by transcript, speaker, ...")
@@ -77,10 +99,48 @@ def _key(args: argparse.Namespace):
     return load_key(study.key_file)
 
 
+def _report(reports) -> int:
+    """Print one line per file (variant, turns, speakers) and its problems; count errors."""
+    errors = 0
+    for r in reports:
+        if r.ok:
+            labels = ", ".join(f"{label} ({n})" for label, n in r.speakers.items())
+            print(f"{r.file}: {r.variant}, {r.turns} turns, speakers: {labels}")
+        else:
+            print(f"{r.file}: not read")
+        for message in r.warnings:
+            print(f"dsr: warning: {message}", file=sys.stderr)
+        for message in r.errors:
+            print(f"dsr validate: error: {message}", file=sys.stderr)
+        errors += len(r.errors)
+    return errors
+
+
 def _validate(args: argparse.Namespace) -> int:
+    from dsr_workbench.corpus.validate import check_files, check_study
+
+    if args.files is not None:
+        reports = check_files(args.files, args.encoding, args.variant)
+        if not reports:
+            raise InputError(
+                "no transcript files found", path=" ".join(map(str, args.files)), hint=_SUFFIXES
+            )
+        errors = _report(reports)
+        bad = sum(not r.ok for r in reports)
+        print(f"{len(reports)} file(s) read, {bad} with errors")
+        return 2 if errors else 0
+    if args.variant is not None or args.encoding != "utf-8":
+        raise InputError(
+            "--variant and --encoding apply to --files only",
+            hint="set 'variant:' in the transcript's entry of study.yaml",
+        )
     from dsr_workbench.corpus.read import load_corpus
 
     study = _study(args)
+    errors = _report(check_study(study))
+    if errors:
+        print(f"{study.path}: {errors} problem(s) in the transcripts", file=sys.stderr)
+        return 2
     transcripts, turns = load_corpus(study)
     print(
         f"{study.path}: ok — {len(study.organisations)} organisations, "
@@ -89,6 +149,9 @@ def _validate(args: argparse.Namespace) -> int:
         f"{int(turns.n_words.sum())} words"
     )
     return 0
+
+
+_SUFFIXES = "give transcript files (.txt, .md, .docx, .vtt, .srt) or folders holding them"
 
 
 def _corpus(args: argparse.Namespace) -> int:

@@ -93,7 +93,9 @@ TEXT_VARIANTS: dict[str, re.Pattern[str]] = {
     "bracket_time": re.compile(rf"^\[(?P<ts>{_TS})\]\s*(?P<name>{_NAME})\s*:\s*(?P<text>.*)$"),
     "paren_time": re.compile(rf"^(?P<name>{_NAME})\s*\((?P<ts>{_TS})\)\s*:\s*(?P<text>.*)$"),
     "at": re.compile(rf"^@(?P<name>{_NAME})\s*:\s*(?P<text>.*)$"),
-    "bracket_name": re.compile(rf"^\[(?P<name>{_NAME})\]\s*:?\s*(?P<text>.*)$"),
+    "bracket_name": re.compile(
+        rf"^\[(?P<name>{_NAME})\]\s*:?\s*(?:(?P<ts>{_TS})\s*$|(?P<text>.*)$)"
+    ),
     "colon": re.compile(
         rf"^(?:(?:\*\*)?(?P<name>{_NAME})(?:{_NOTE})?(?:\*\*)?\s*:(?:\*\*)?"
         rf"(?:\s+(?P<text>.*)|$)|{_ABBR}$)"

@@ -91,7 +91,7 @@ def _render_text(rows: list[tuple[str, str, float | None, float | None]], varian
         raise InputError(
             f"unknown text variant '{variant}'", hint="use one of " + ", ".join(TEXT_VARIANTS)
         )
-    if variant in ("bracket_time", "paren_time"):
+    if variant in ("bracket_time", "paren_time", "time_speaker"):
         _require_times(rows, variant)
     blocks = []
     for speaker, text, start, _ in rows:
@@ -106,6 +106,10 @@ def _render_text(rows: list[tuple[str, str, float | None, float | None]], varian
             blocks.append(f"@{speaker}: {text}")
         elif variant == "bracket_name":
             blocks.append(f"[{speaker}]\n{text}")
+        elif variant == "bold":
+            blocks.append(f"**{speaker}** {text}")
+        elif variant == "time_speaker":
+            blocks.append(f"{ts} {speaker}\n{text}")
         else:  # speaker_line
             paragraphs = "\n\n".join(text.split("\n"))
             blocks.append(f"**{speaker}**\n\n{paragraphs}")
