@@ -103,7 +103,7 @@ def _report(reports) -> int:
     """Print one line per file (variant, turns, speakers) and its problems; count errors."""
     errors = 0
     for r in reports:
-        if r.ok:
+        if r.variant is not None:
             labels = ", ".join(f"{label} ({n})" for label, n in r.speakers.items())
             print(f"{r.file}: {r.variant}, {r.turns} turns, speakers: {labels}")
         else:

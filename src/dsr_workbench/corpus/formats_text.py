@@ -126,12 +126,13 @@ def _choose(found: dict[str, set[int]], path: str | Path, variant: str | None) -
         if len(found[other]) < len(found[best]):
             break
         if found[other] != found[best]:
+            one, two = sorted((best, other), key=lambda v: min(found[v]))
             raise InputError(
                 f"two label styles are equally common ({len(found[best])} lines each): "
-                f"'{best}' (first at line {min(found[best]) + 1}) and '{other}' (first at "
-                f"line {min(found[other]) + 1})",
+                f"'{one}' (first at line {min(found[one]) + 1}) and '{two}' (first at "
+                f"line {min(found[two]) + 1})",
                 path=path,
-                hint=f"choose one with 'variant: {best}' (or '{other}') in this transcript's "
+                hint=f"choose one with 'variant: {one}' (or '{two}') in this transcript's "
                 "entry of study.yaml, or relabel the lines of the other style",
             )
     return best
@@ -265,9 +266,9 @@ def parse_lines(
     if other:
         shown = ", ".join(str(n) for n, _ in other[:MAX_REPORTED])
         more = f" and {len(other) - MAX_REPORTED} more" if len(other) > MAX_REPORTED else ""
-        styles = ", ".join(sorted({s for _, s in other}))
+        kinds = ", ".join(sorted({kind for _, kind in other}))
         warnings.warn(
-            f"{path}: {len(other)} {unit}(s) carry a label of another style ({styles}) than "
+            f"{path}: {len(other)} {unit}(s) carry a label of another style ({kinds}) than "
             f"the file's ({chosen}), read as text: {unit} {shown}{more} (fix: relabel them "
             f"in the '{chosen}' style, or set 'variant:' in study.yaml)",
             DsrWarning,

@@ -177,10 +177,27 @@ NOT_SPEAKERS: frozenset[str] = frozenset(
         "onderwerp",
         "bestand",
         "opname",
+        # sounds and events, as subtitles write them: "[Music]", "[Laughter]"
+        "music",
+        "applause",
+        "laughter",
+        "laughs",
+        "laughing",
+        "inaudible",
+        "crosstalk",
+        "silence",
+        "noise",
+        "pause",
+        "musik",
+        "lachen",
+        "lacht",
+        "unverständlich",
+        "gelach",
+        "onverstaanbaar",
     }
 )
-"""Words (a label's first word, folded) that begin prose or metadata lines (``Note: ...``,
-``Date: 12 March``, ``# Transcript``), never speaker labels."""
+"""Words (a label's first word, folded) that begin prose, metadata or sound lines
+(``Note: ...``, ``Date: 12 March``, ``# Transcript``, ``[Music]``), never speaker labels."""
 
 F4_MARK = re.compile(r"\s*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,3}))?#")
 """An f4transkript / f5 time mark such as ``#00:01:22-6#`` (``-6``: tenths of a second)."""

@@ -247,7 +247,9 @@ def parse_transcript(
     return Transcript(path=path, format=fmt, text=text, sha256=digest, turns=turns)
 
 
-def read_transcript(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
+def read_transcript(
+    path: str | Path, encoding: str = "utf-8", variant: str | None = None
+) -> pd.DataFrame:
     """Read one transcript file into a DataFrame of turns; no study is needed.
 
     Parameters
@@ -256,6 +258,8 @@ def read_transcript(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
         A ``.txt``, ``.md``, ``.docx``, ``.vtt`` or ``.srt`` file.
     encoding
         Encoding of text files when they carry no byte-order mark.
+    variant
+        Read a text or Word file by this variant instead of the detected one.
 
     Returns
     -------
@@ -277,7 +281,7 @@ def read_transcript(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
     >>> turns.attrs["text"][turns.start[1]:turns.end[1]]
     'Yes.'
     """
-    transcript = parse_transcript(path, encoding)
+    transcript = parse_transcript(path, encoding, variant)
     turns = transcript.turns
     turns.attrs.update(
         text=transcript.text,

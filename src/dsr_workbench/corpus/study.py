@@ -98,7 +98,7 @@ _SECTIONS: dict[str, dict[str, bool]] = {
         "speakers": False,  # {label: participant id} for this file (corpus.speakers)
     },
 }
-_PER_FILE = ["variant", "speakers"]  # per-transcript reading options (corpus.speakers)
+_PER_FILE = ["variant", "speakers"]  # per-file options (corpus.speakers), None kept as None
 _DEFAULT_PATHS = {
     "interviews": "interviews",
     "data": "data",
@@ -555,8 +555,8 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
         ),
         cycles=pd.DataFrame(cycle_rows, columns=["cycle", "focus", "start", "end"]),
         transcripts=pd.DataFrame(
-            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle", *_PER_FILE]
-        ),
+            tr_rows, columns=["transcript_id", "path", "file", "kind", "date", "cycle"]
+        ).assign(**{k: pd.Series([r[k] for r in tr_rows], dtype=object) for k in _PER_FILE}),
         paths=paths,
         key_file=key_path,
         raw=data,
