@@ -62,3 +62,42 @@ def test_variant_is_ignored_for_subtitles_with_a_warning(tmp_path: Path) -> None
     path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Kim>Hi\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"'variant: colon' is for text and Word files"):
         assert read_file(path, variant="colon").variant == "vtt/voice"
+
+
+def test_header_metadata_note_and_style_blocks_are_not_cues(tmp_path: Path) -> None:
+    path = tmp_path / "yt.vtt"
+    path.write_text(
+        "WEBVTT\nKind: captions\nLanguage: en\n\nSTYLE\n::cue { color: yellow }\n\n"
+        "NOTE written by hand\nstill the note\n\n"
+        "intro\n00:00:01.000 --> 00:00:02.000 align:start\n<v Kim>Hello\n\n"
+        "00:00:02.500 --> 00:00:03.000\n\n"  # a cue without text has no words
+        "00:00:03.000 --> 00:00:04.000\n<v Ana>Hi\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(path)
+    assert [(u.speaker, u.text, u.line) for u in parsed.utterances] == [
+        ("Kim", "Hello", 12),
+        ("Ana", "Hi", 17),
+    ]
+
+
+def test_srt_cues_without_a_blank_line_between_them_are_split(tmp_path: Path) -> None:
+    path = tmp_path / "tight.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nKim: Hello\n2\n00:00:02,500 --> 00:00:03,000\nAna: Hi\n",
+        encoding="utf-8",
+    )
+    assert [u.speaker for u in read_file(path).utterances] == ["Kim", "Ana"]
+
+
+def test_text_outside_any_cue_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "stray.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nKim: Hello\n\nsome stray words\nmore\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nAna: Hi\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match=r"stray\.srt:5: text outside any cue: 'some stray words' \(fix: "
+    ):
+        read_transcript(path)

@@ -75,7 +75,7 @@ from pathlib import Path
 
 from dsr_workbench.core.errors import DsrWarning, InputError
 from dsr_workbench.corpus.cues import parse_captions
-from dsr_workbench.corpus.formats_text import detect_variant, parse_lines
+from dsr_workbench.corpus.formats_text import detect_variant, parse_lines, read_lines
 from dsr_workbench.corpus.notation import (
     _TS,
     FORMATS,
@@ -227,8 +227,7 @@ def _parse_docx(path: Path, variant: str | None = None) -> tuple[str, list[Utter
             path=path,
             hint="check that the right file is listed",
         )
-    chosen = variant or detect_variant(lines)[0] or "colon"
-    return chosen, parse_lines(lines, path, unit="paragraph", variant=variant, numbers=numbers)
+    return read_lines(lines, path, unit="paragraph", variant=variant, numbers=numbers)
 
 
 def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
@@ -318,9 +317,7 @@ def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = N
             )
         kind, utterances = parse_captions(text, path, fmt)
         return Parsed(fmt, f"{fmt}/{kind}", utterances)
-    lines = text.split("\n")
-    chosen = variant or detect_variant(lines)[0] or "colon"
-    utterances = parse_lines(lines, path, variant=variant)
+    chosen, utterances = read_lines(text.split("\n"), path, variant=variant)
     return Parsed(fmt, f"{fmt}/{chosen}", utterances)
 
 

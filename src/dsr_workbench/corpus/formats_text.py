@@ -12,6 +12,7 @@ the ``t_start`` of the next.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -26,7 +27,15 @@ from dsr_workbench.corpus.notation import (
     sane_time,
 )
 
-__all__ = ["MAX_REPORTED", "detect_variant", "match_label", "parse_lines", "survey"]
+__all__ = [
+    "MAX_REPORTED",
+    "Hit",
+    "detect_variant",
+    "match_label",
+    "parse_lines",
+    "read_lines",
+    "survey",
+]
 
 MAX_REPORTED = 10
 """Most line numbers one warning about lines of another label style lists."""
@@ -38,7 +47,11 @@ _HINT = (
 )
 
 
-def match_label(variant: str, line: str) -> tuple[str, str, str | None, str | None] | None:
+Hit = tuple[str, str, str | None, str | None]
+"""A label as read: speaker, text after it, time as written (or None), note (or None)."""
+
+
+def match_label(variant: str, line: str) -> Hit | None:
     """``(speaker, text, time as written or None, note or None)`` if ``line`` has a label.
 
     Examples
@@ -51,8 +64,10 @@ def match_label(variant: str, line: str) -> tuple[str, str, str | None, str | No
     True
     """
     found = TEXT_VARIANTS[variant].match(line)
-    if not found:
-        return None
+    return _label(found) if found else None
+
+
+def _label(found: re.Match[str]) -> Hit | None:
     groups = found.groupdict()
     raw = next(
         (groups[k] for k in ("name", "hname", "bname", "oname", "abbr") if groups.get(k)), ""
@@ -65,6 +80,21 @@ def match_label(variant: str, line: str) -> tuple[str, str, str | None, str | No
     return name, text, groups.get("ts"), note.strip() if note else None
 
 
+def _hits(lines: Sequence[str]) -> dict[str, dict[int, Hit]]:
+    """For each variant, ``{line index: label}`` of the lines that carry its kind of label."""
+    found: dict[str, dict[int, Hit]] = {}
+    patterns = list(TEXT_VARIANTS.items())
+    for index, line in enumerate(lines):
+        stripped = (F4_MARK.sub("", line) if "#" in line else line).strip()
+        if not stripped:
+            continue
+        for variant, pattern in patterns:
+            matched = pattern.match(stripped)
+            if matched and (hit := _label(matched)):
+                found.setdefault(variant, {})[index] = hit
+    return found
+
+
 def survey(lines: Sequence[str]) -> dict[str, set[int]]:
     """For each variant, the indices of the lines that carry its kind of speaker label.
 
@@ -73,15 +103,7 @@ def survey(lines: Sequence[str]) -> dict[str, set[int]]:
     >>> survey(["Kim: Hi.", "[Ana] Hello.", "text"]) == {"colon": {0}, "bracket_name": {1}}
     True
     """
-    found: dict[str, set[int]] = {}
-    for index, line in enumerate(lines):
-        stripped = F4_MARK.sub("", line).strip()
-        if not stripped:
-            continue
-        for variant in TEXT_VARIANTS:
-            if match_label(variant, stripped):
-                found.setdefault(variant, set()).add(index)
-    return found
+    return {variant: set(hits) for variant, hits in _hits(lines).items()}
 
 
 def _rank(found: dict[str, set[int]]) -> list[str]:
@@ -167,7 +189,28 @@ def parse_lines(
     variant: str | None = None,
     numbers: Sequence[int] | None = None,
 ) -> list[Utterance]:
-    """Parse lines of a plain-text transcript into utterances.
+    r"""Parse lines of a plain-text transcript into utterances (see :func:`read_lines`).
+
+    Examples
+    --------
+    >>> [(u.speaker, u.text) for u in parse_lines(["Kim: Hi.", "Hannah: Hello.", "Welcome."], "x")]
+    [('Kim', 'Hi.'), ('Hannah', 'Hello.\nWelcome.')]
+    """
+    return read_lines(
+        lines, path, first_line=first_line, unit=unit, variant=variant, numbers=numbers
+    )[1]
+
+
+def read_lines(
+    lines: Sequence[str],
+    path: str | Path,
+    *,
+    first_line: int = 1,
+    unit: str = "line",
+    variant: str | None = None,
+    numbers: Sequence[int] | None = None,
+) -> tuple[str, list[Utterance]]:
+    """Parse lines of a plain-text transcript: the variant they were read by, and utterances.
 
     Parameters
     ----------
@@ -199,15 +242,14 @@ def parse_lines(
 
     Examples
     --------
-    >>> [(u.speaker, u.text) for u in parse_lines(["Kim: Hi.", "Hannah: Hello.", "Welcome."], "x")]
-    [('Kim', 'Hi.'), ('Hannah', 'Hello.\\nWelcome.')]
-    >>> [(u.speaker, u.text, u.t_start, u.t_end)
-    ...  for u in parse_lines(["I: Wie? #00:00:04-5#", "B: So. #00:00:09-0#"], "x")]
-    [('I', 'Wie?', None, 4.5), ('B', 'So.', 4.5, 9.0)]
+    >>> variant, utterances = read_lines(["I: Wie? #00:00:04-5#", "B: So. #00:00:09-0#"], "x")
+    >>> variant, [(u.speaker, u.text, u.t_start, u.t_end) for u in utterances]
+    ('colon', [('I', 'Wie?', None, 4.5), ('B', 'So.', 4.5, 9.0)])
     """
     if numbers is None:
         numbers = range(first_line, first_line + len(lines))
-    found = survey(lines)
+    hits = _hits(lines)
+    found = {v: set(h) for v, h in hits.items()}
     chosen = _choose(found, path, variant)
     if chosen not in found:
         raise InputError(
@@ -215,9 +257,11 @@ def parse_lines(
             path=path,
             hint="correct 'variant:' in study.yaml or leave it out to detect the style",
         )
-    levels = Counter(
-        level for i in found[chosen] if (level := _heading_level(chosen, lines[i].strip()))
-    )
+    levels: Counter[int] = Counter()
+    if chosen == "speaker_line":  # the only variant with heading labels
+        levels.update(
+            level for i in found[chosen] if (level := _heading_level(chosen, lines[i].strip()))
+        )
     level = levels.most_common(1)[0][0] if levels else None
     out: list[Utterance] = []
     speaker: str | None = None
@@ -233,15 +277,16 @@ def parse_lines(
         if speaker is not None:
             out.append(Utterance(speaker, "\n".join(parts), start_line, t_start, t_end, note))
 
+    mine = hits[chosen]
     for index, line in enumerate(lines):
         number = numbers[index]
-        line, mark = _f4(line, path, number)
+        line, mark = _f4(line, path, number) if "#" in line else (line, None)
         stripped = line.strip()
         if not stripped:
             if mark is not None:
                 t_end, last_mark = mark, mark
             continue
-        hit = match_label(chosen, stripped) if index in found[chosen] else None
+        hit = mine.get(index)
         if hit and level is not None and _heading_level(chosen, stripped) not in (None, level):
             hit = None  # a title heading of another level than the speakers' headings
         if hit:
@@ -252,7 +297,7 @@ def parse_lines(
             parts = [first] if first else []
             start_line = number
         else:
-            styles = [v for v in found if v != chosen and index in found[v]]
+            styles = [v for v in hits if v != chosen and index in hits[v]]
             if styles == ["speaker_line"] and _heading_level("speaker_line", stripped):
                 styles = []  # a Markdown heading in a file whose speakers are not headings
             if styles:
@@ -272,6 +317,6 @@ def parse_lines(
             f"the file's ({chosen}), read as text: {unit} {shown}{more} (fix: relabel them "
             f"in the '{chosen}' style, or set 'variant:' in study.yaml)",
             DsrWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return out
+    return chosen, out
