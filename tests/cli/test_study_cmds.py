@@ -57,7 +57,8 @@ def test_validate_reports_unmapped_labels_of_every_file(mini_study: Path) -> Non
         "correct the label)"
         for n in (1, 2)
     ]
-    assert result.stderr.splitlines()[-1].endswith("2 problem(s) in the transcripts")
+    assert result.stdout.splitlines()[-1].endswith("2 problem(s) in the transcripts")
+    assert len(result.stderr.splitlines()) == 2  # one line per problem, nothing else
 
 
 def test_validate_files_prints_the_variant_of_each_fixture(

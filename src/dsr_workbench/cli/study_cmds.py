@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
-from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.errors import DsrWarning, InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,9 +140,11 @@ def _validate(args: argparse.Namespace) -> int:
     study = _study(args)
     errors = _report(check_study(study))
     if errors:
-        print(f"{study.path}: {errors} problem(s) in the transcripts", file=sys.stderr)
+        print(f"{study.path}: {errors} problem(s) in the transcripts")
         return 2
-    transcripts, turns = load_corpus(study)
+    with warnings.catch_warnings():  # each file's warnings were printed with its line above
+        warnings.simplefilter("ignore", DsrWarning)
+        transcripts, turns = load_corpus(study)
     print(
         f"{study.path}: ok — {len(study.organisations)} organisations, "
         f"{len(study.participants)} participants, {len(study.cycles)} cycles, "
