@@ -142,8 +142,7 @@ def test_codings_of_other_source_kinds_and_bad_positions_are_problems(tmp_path):
     p = read_qdpx(make(tmp_path / "p.qdpx", qde, {"Sources/T1.txt": TEXT}))
     assert p.codings.empty
     assert p.problems["problem"].tolist() == [
-        "offsets 200..300 fall outside the text (53 characters) or inside a character under "
-        "codepoint/raw/exclusive",
+        "offsets 200..300 fall outside the text (53 characters)",
         "source 'Report' is a PDFSource; only text sources are read",
     ]
     assert p.problems["code_id"].tolist() == ["Audits", "Trust"]

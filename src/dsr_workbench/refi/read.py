@@ -41,6 +41,7 @@ from dsr_workbench.refi.model import (
     QdpxProject,
 )
 from dsr_workbench.refi.positions import place_selections
+from dsr_workbench.refi.richtext import source_text
 from dsr_workbench.refi.qdaxml import (
     GuidRegistry,
     kid,
@@ -358,14 +359,15 @@ class _Reader:
         tag = local(el.tag)
         sid = norm_guid(el.get("guid")) or ""
         label = f"source {el.get('name') or sid!r}"
-        raw = plain_text(el, self.archive, self.reg, label) if tag == "TextSource" else None
+        got = source_text(el, self.archive, self.reg, label) if tag == "TextSource" else None
+        raw = got.text if got is not None else None
         self.note_refs(el, "source")
         self._values(el, "source")
         user = self.reg.ref(el.get("creatingUser"), ("user",), f"the creatingUser of {label}")
         if raw is None:
             skip = (
                 f"{label} is a {tag}; only text sources are read"
-                if tag != "TextSource"
+                if got is None
                 else f"{label} has no plain text (plainTextPath or PlainTextContent)"
             )
             for coding in el.iter():
@@ -384,8 +386,16 @@ class _Reader:
         ids = [norm_guid(sel.get("guid")) or "" for sel in sels]
         placed = place_selections(raw, starts, ends, quotes, ids)
         text = placed.text
+        table = placed.table
+        if got is not None and got.origin == "docx":  # positions into our extraction
+            by = (table["verified"] == "convention").to_numpy()
+            table.loc[by, "verified"] = "unverified"
+            table.loc[by, "reason"] = (
+                f"positions counted into the text of {got.member} (its plain text is missing "
+                "or empty), which may differ from the exporter's plain text"
+            )
         n_placed = 0
-        for sel, row in zip(sels, placed.table.itertuples(index=False), strict=True):
+        for sel, row in zip(sels, table.itertuples(index=False), strict=True):
             who = self.reg.ref(
                 sel.get("creatingUser"), ("user",), "the creatingUser of a selection"
             )
@@ -404,6 +414,7 @@ class _Reader:
                         "quote": text[s:e],
                         "selection_id": row.selection,
                         "verified": row.verified,
+                        "reason": None if pd.isna(row.reason) else str(row.reason),
                         **found,
                     }
                 )
@@ -422,6 +433,7 @@ class _Reader:
                     "quote": text,
                     "selection_id": None,
                     "verified": "source",
+                    "reason": None,
                     **found,
                 }
             )
@@ -433,6 +445,7 @@ class _Reader:
             "convention": str(placed.convention) if placed.convention else None,
             "n_selections": len(sels),
             "n_placed": n_placed,
+            "text_from": got.member if got is not None and got.origin == "docx" else None,
         }
 
     def _position(self, sel: Element, attr: str) -> int:
