@@ -28,7 +28,9 @@ from dsr_workbench.refi import export_qdc, export_qdpx, import_refi, read_qdpx
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared next to the checkout; DSR_SHARED names it for a checkout elsewhere (a worktree)
-REFI = Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+REFI = (
+    Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+)
 NVIVO = REFI / "nvivo-12-export.qdpx"
 COMPARED = ["coding_id", "transcript_id", "start", "end", "quote", "code_id", "coder", "memo"]
 CODEBOOK = """\

@@ -136,9 +136,9 @@ def test_one_selection_cannot_settle_a_non_standard_convention():
     p = place_selections(raw, [6], [8])
     assert _quotes(p) == ["ef"]
     assert p.table.loc[0, "verified"] == "unverified"
-    assert "codepoint/lf/exclusive (the evidence rules the standard out)" in p.table.loc[
-        0, "reason"
-    ]
+    assert (
+        "codepoint/lf/exclusive (the evidence rules the standard out)" in p.table.loc[0, "reason"]
+    )
     assert "cannot be ruled out" in p.table.loc[0, "reason"]
     assert p.table["problem"].isna().all()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from dsr_workbench.refi.read import read_qdpx
 from dsr_workbench.refi.write import codebook_qdc, export_qdc, export_qdpx, project_qdpx
 
 # ../shared next to the checkout; DSR_SHARED names it for a checkout elsewhere (a worktree)
-REFI = Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+REFI = (
+    Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+)
 CODEBOOK = """\
 codes:
   - {id: SEL, name: Partner selection, level: theme, color: "#4C72B0"}

@@ -9,6 +9,7 @@ exchange projects. This package is the public entry point; the work is split by 
 :mod:`~dsr_workbench.refi.qdaxml`      QDA-XML elements, GUID references, code trees, plain text
 :mod:`~dsr_workbench.refi.positions`   per-source detection of how positions are counted, and
                                        conversion to our code-point offsets
+:mod:`~dsr_workbench.refi.richtext`    a source's text: its plain text, else its ``.docx``
 :mod:`~dsr_workbench.refi.safety`      the untrusted archive: zip-slip, zip bombs, XML entities
 :mod:`~dsr_workbench.refi.codebook`    our codes as REFI ``Code`` elements (GUIDs, description)
 :mod:`~dsr_workbench.refi.write`       :func:`export_qdpx` / :func:`export_qdc`
@@ -19,10 +20,11 @@ exchange projects. This package is the public entry point; the work is split by 
 
 Positions: the standard counts Unicode code points from 0, end exclusive; real files differ
 (NVivo 12 counts UTF-16 code units over CRLF text). :func:`read_qdpx` checks every selection
-against its source text, picks the convention the evidence supports per source, and lists in
-``problems`` every coding it cannot place with confidence; every placed coding satisfies
-``text[start:end] == quote``. Our exports use the standard and write each coding's quote as
-its selection's name, so an importer can check them.
+against its source text and picks the convention the evidence supports per source. A coding
+the evidence cannot place with confidence (no quote to check) is placed by the standard and
+marked ``unverified`` with the reason; only one outside its source's text is listed in
+``problems``. Every placed coding satisfies ``text[start:end] == quote``. Our exports use the
+standard and write each coding's quote as its selection's name, so an importer can check them.
 
 Round trip: ``export_qdpx`` then ``import_refi`` into a study holding the same transcripts
 gives the same codebook (ids, names, hierarchy, coding agenda, auto-coding rules) and the
@@ -64,6 +66,7 @@ from dsr_workbench.refi.codebook import (
 from dsr_workbench.refi.importing import (
     IMPORT_PROBLEM_COLUMNS,
     SOURCE_PLAN_COLUMNS,
+    UNVERIFIED_COLUMNS,
     ImportPlan,
     apply_import,
     import_refi,
@@ -111,6 +114,7 @@ from dsr_workbench.refi.read import (
     read_qdc,
     read_qdpx,
 )
+from dsr_workbench.refi.richtext import SourceText, docx_text, source_text
 from dsr_workbench.refi.safety import (
     MAX_MEMBER_SIZE,
     MAX_MEMBERS,
@@ -186,6 +190,9 @@ __all__ = [
     "timestamp",
     "read_qdc",
     "read_qdpx",
+    "SourceText",
+    "docx_text",
+    "source_text",
     "CODEBOOK_NS",
     "ORIGIN",
     "PROJECT_NS",
@@ -204,6 +211,7 @@ __all__ = [
     "merge_codes",
     "IMPORT_PROBLEM_COLUMNS",
     "SOURCE_PLAN_COLUMNS",
+    "UNVERIFIED_COLUMNS",
     "ImportPlan",
     "apply_import",
     "import_refi",

@@ -41,7 +41,6 @@ from dsr_workbench.refi.model import (
     QdpxProject,
 )
 from dsr_workbench.refi.positions import place_selections
-from dsr_workbench.refi.richtext import source_text
 from dsr_workbench.refi.qdaxml import (
     GuidRegistry,
     kid,
@@ -53,6 +52,7 @@ from dsr_workbench.refi.qdaxml import (
     plain_text,
     timestamp,
 )
+from dsr_workbench.refi.richtext import source_text
 from dsr_workbench.refi.safety import MAX_XML_FILE_SIZE, SafeArchive, parse_xml
 
 __all__ = ["QdpxProject", "read_qdc", "read_qdpx"]
