@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from dsr_workbench.coding.anchored import load_anchored_codings
-from dsr_workbench.coding.codebook import parse_codebook
+from dsr_workbench.coding.codebook import load_codebook, parse_codebook
 from dsr_workbench.coding.codings import code_span, load_codings, log_path, read_log, remove
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.read import load_corpus
@@ -25,6 +25,7 @@ from dsr_workbench.corpus.study import load_study
 from dsr_workbench.refi.importing import apply_import, import_refi, plan_import, read_refi
 from dsr_workbench.refi.write import export_qdpx
 from tests.refi.qc_style import QC_QUOTES, QC_STYLE, qc_style_qdpx
+from tests.refi.test_read import qdc
 
 # the raw file interviews/t1.txt of the mini study (tests/conftest.py)
 T1 = "Interviewer: How do you choose a CMO?\nAna: By track record.\nAna: And audits.\n"
@@ -317,3 +318,60 @@ def test_only_a_selection_outside_the_text_is_dropped_and_each_is_listed(mini_st
             "offsets 70..95 fall outside the text (77 characters)",
         ]
     ]
+
+
+# --------------------------------------------------------------------------- codebooks only
+
+
+@pytest.mark.parametrize("tool", ["MAXQDA", "ATLAS.ti", "NVivo", "QualCoder", "prefixed", "bare"])
+def test_a_qdc_of_any_tool_goes_into_the_studys_codebook(mini_study, tmp_path, tool):
+    path = tmp_path / "theirs.qdc"
+    path.write_text(qdc(tool), encoding="utf-8")
+    plan = import_refi(mini_study, path)
+    assert plan.n_new_codes == 3 and plan.n_events == 0 and plan.problems.empty
+    book = load_codebook(mini_study.parent / "data" / "codebook.yaml")
+    codes = book.codes.set_index("code_id")
+    assert codes.loc["Audits", "parent"] == "Partner_choice"
+    assert codes.loc["Audits", "definition"] == "Inspections & their findings."
+    assert codes.loc["Partner_choice", "definition"] == "Why a client picks a CMO."
+    if tool == "MAXQDA":
+        assert codes.loc["Audits", "color"] == "#0000FF"
+    if tool in ("MAXQDA", "ATLAS.ti", "prefixed"):
+        assert any("set(s) of codes ('Quality') are not imported" in n for n in plan.notes)
+    # a second import of the same codebook adds nothing
+    assert import_refi(mini_study, path, dry_run=True).n_new_codes == 0
+
+
+def test_a_qdc_merges_with_codes_the_study_has(mini_study, tmp_path):
+    data = mini_study.parent / "data"
+    data.mkdir()
+    (data / "codebook.yaml").write_text("# ours\ncodes:\n  - {id: AUDIT, name: Audits}\n")
+    path = tmp_path / "theirs.qdc"
+    path.write_text(qdc("NVivo"), encoding="utf-8")
+    plan = import_refi(mini_study, path)
+    assert dict(zip(plan.codes["code_id"], plan.codes["action"], strict=True)) == {
+        "Partner_choice": "new",
+        "Track_record": "new",
+        "Audits": "conflict",  # matched by name; their parent and definition differ
+    }
+    assert plan.codes.set_index("code_id").at["Audits", "study_code"] == "AUDIT"  # ours kept
+    text = (data / "codebook.yaml").read_text()
+    assert text.startswith("# ours\ncodes:\n  - {id: AUDIT, name: Audits}\n")
+    assert load_codebook(data / "codebook.yaml").codes["code_id"].tolist() == [
+        "AUDIT",
+        "Partner_choice",
+        "Track_record",
+    ]
+
+
+def test_a_codebook_only_qdpx_imports_its_codes_and_says_so(mini_study, tmp_path):
+    qde = '<Project xmlns="urn:QDA-XML:project:1.0" name="book" origin="ATLAS.ti 23">'
+    qde += "<CodeBook>" + qdc("bare").split("<CodeBook>", 1)[1].rsplit("</CodeBook>")[0]
+    qde += "</CodeBook></Project>"
+    path = tmp_path / "book.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+    plan = import_refi(mini_study, path)
+    assert plan.n_new_codes == 3 and plan.sources.empty and plan.problems.empty
+    assert any("holds a codebook only" in n for n in plan.notes)
+    assert "Track_record" in load_codebook(mini_study.parent / "data" / "codebook.yaml")

@@ -305,6 +305,18 @@ def plan_import(
                 unverified[key] = unverified.get(key, 0) + 1
     for row in rows:
         row["n_new"] = n_new.get(row["source_id"], 0)
+    if len(project.sets):
+        named = list(dict.fromkeys(project.sets["name"]))
+        shown = ", ".join(repr(n) for n in named[:5]) + (" ..." if len(named) > 5 else "")
+        notes.append(
+            f"{len(named)} set(s) of codes ({shown}) are not imported: the study's codebook "
+            "has no sets; their codes are imported as codes"
+        )
+    if not len(project.sources) and not len(project.codings):
+        notes.append(
+            f"{origin} holds a codebook only (no sources, no codings): its codes are merged "
+            "into data/codebook.yaml"
+        )
     study_yaml = [r.pop("_yaml") for r in rows if "_yaml" in r]
     return ImportPlan(
         study=study,

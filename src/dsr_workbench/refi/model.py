@@ -16,6 +16,7 @@ __all__ = [
     "CODING_COLUMNS",
     "NOTE_COLUMNS",
     "PROBLEM_COLUMNS",
+    "SET_COLUMNS",
     "SOURCE_COLUMNS",
     "USER_COLUMNS",
     "VARIABLE_COLUMNS",
@@ -58,6 +59,8 @@ NOTE_COLUMNS = ["note_id", "name", "text", "target_id", "target"]
 """Columns of :attr:`QdpxProject.notes`."""
 PROBLEM_COLUMNS = ["source_id", "selection_id", "code_id", "coder", "start", "end", "problem"]
 """Columns of :attr:`QdpxProject.problems`."""
+SET_COLUMNS = ["set_id", "name", "code_id"]
+"""Columns of :attr:`QdpxProject.sets`."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,9 @@ class QdpxProject:
         ``code``, ``source``, ``case``, ``project``) of what refers to it, if anything.
     problems
         :data:`PROBLEM_COLUMNS`: codings that were not placed and why (start/end as written).
+    sets
+        :data:`SET_COLUMNS`: sets (groups) of codes, one row per member code (not imported:
+        our codebook has no sets; an import says they were left out).
     origin, name, path
         The exporting software, the project's name, the file read.
     """
@@ -115,6 +121,7 @@ class QdpxProject:
     variables: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VARIABLE_COLUMNS))
     notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NOTE_COLUMNS))
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    sets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SET_COLUMNS))
     origin: str | None = None
     name: str | None = None
     path: Path | None = None

@@ -49,6 +49,7 @@ from dsr_workbench.refi.qdaxml import (
     local,
     norm_guid,
     parse_codes,
+    parse_sets,
     plain_text,
     timestamp,
 )
@@ -159,13 +160,14 @@ def read_qdc(path: str | Path) -> QdpxProject:
             path=path,
             hint="this is not a REFI-QDA codebook (.qdc)",
         )
-    codes, rules, _ = parse_codes(kid(root, "Codes"), GuidRegistry(str(path)))
+    codes, rules, code_of = parse_codes(kid(root, "Codes"), GuidRegistry(str(path)))
     return QdpxProject(
         sources=pd.DataFrame(columns=SOURCE_COLUMNS),
         codes=codes,
         rules=rules,
         codings=pd.DataFrame(columns=CODING_COLUMNS),
         users=pd.DataFrame(columns=USER_COLUMNS),
+        sets=parse_sets(kid(root, "Sets"), code_of),
         origin=root.get("origin"),
         path=path,
     )
@@ -248,6 +250,7 @@ class _Reader:
             variables=pd.DataFrame(self.variables, columns=VARIABLE_COLUMNS),
             notes=notes[NOTE_COLUMNS],
             problems=pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS),
+            sets=parse_sets(kid(self.root, "Sets"), self.code_of),
             origin=self.root.get("origin"),
             name=self.root.get("name"),
             path=self.path,
