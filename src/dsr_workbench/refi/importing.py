@@ -312,7 +312,8 @@ def plan_import(
             f"{len(named)} set(s) of codes ({shown}) are not imported: the study's codebook "
             "has no sets; their codes are imported as codes"
         )
-    if not len(project.sources) and not len(project.codings):
+    is_qdc = project.path is not None and project.path.suffix.lower() == ".qdc"
+    if not len(project.sources) and not len(project.codings) and not is_qdc:
         notes.append(
             f"{origin} holds a codebook only (no sources, no codings): its codes are merged "
             "into data/codebook.yaml"
