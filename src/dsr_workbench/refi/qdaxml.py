@@ -239,7 +239,7 @@ def parse_sets(sets_el: Element | None, code_of: dict[str, str]) -> pd.DataFrame
     for el in kids(sets_el, "Set") if sets_el is not None else []:
         guid = norm_guid(el.get("guid")) or ""
         name = (el.get("name") or "").strip() or guid
-        members = [
+        members: list[str | None] = [
             code_of[g]
             for m in kids(el, "MemberCode")
             if (g := norm_guid(m.get("targetGUID") or m.get("guid"))) in code_of
