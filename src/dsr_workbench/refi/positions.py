@@ -27,11 +27,13 @@ A selection is **never placed silently and never dropped for want of evidence**.
 convention the evidence supports) or ``unverified`` (with the ``reason``):
 
 - the file has no quote to check against and a rival convention the evidence cannot rule out
-  places it elsewhere: it is placed by the standard (REFI-QDA's own convention, Unicode code
-  points of the plain text from 0, end exclusive; QDAS-XML/REFI-QDA "Exchange of processed
-  data between qualitative data analysis software packages", 2019, §9.2 Text selections;
-  the schemas, ``Project.xsd`` ``PlainTextSelectionType``, only say ``xsd:integer``), or,
-  when the evidence has ruled the standard out, by the convention it prefers;
+  places it elsewhere: it is placed by the standard's convention, :data:`STANDARD` (Unicode
+  code points of the plain text from 0, end exclusive: REFI-QDA, *Exchange of processed data
+  between qualitative data analysis software packages*, ed. F. van Blommestein, 2019, §9.2
+  "Text selections", as recorded in the reference files' README, ``../shared/refi-qda``; the
+  schemas, ``Project.xsd`` ``PlainTextSelectionType``, say only ``xsd:integer``), which our
+  own exports write too; or, when the evidence has ruled the standard out, by the convention
+  the evidence prefers;
 - its quote matches under no convention: it is placed by the chosen convention (the text may
   have been edited after coding);
 - its offsets cut a character under the chosen convention (half a surrogate pair, inside a

@@ -8,14 +8,19 @@ detects each source's position convention and places its codings
 :class:`~dsr_workbench.refi.model.QdpxProject` of tidy tables.
 
 Refused with a one-line :class:`~dsr_workbench.core.errors.InputError`: an unsafe archive, XML with
-a DTD or entities, a root that is not ``Project``, a missing ``project.qde``, a source or note
-file that is not in the archive, a plain text that is not UTF-8, an object without a GUID or
+a DTD or entities, a root that is not ``Project``, a missing ``project.qde``, a note file that
+is not in the archive, a source file that is not in the archive when no ``.docx`` of the source
+is either, a hostile or damaged ``.docx``, a plain text that is not UTF-8, an object without a
+GUID or
 two objects with one GUID, and a reference (``CodeRef``, ``NoteRef``, ``SourceRef``,
 ``SelectionRef``, ``VariableRef``, ``creatingUser`` of a source, selection or coding) to a GUID
 that is not defined, and a ``startPosition`` or ``endPosition`` that is not a whole number
 from 0 (``1e30``, ``NaN``, ``-5``, more than 18 digits), naming the selection and its line.
-Codings that cannot be placed (positions past the text, or cutting a character) are not
-refused: they are listed in ``problems``.
+Codings whose place the file cannot confirm are placed and marked ``unverified`` (see
+:mod:`dsr_workbench.refi.positions`); codings that cannot be placed at all (positions past the
+text, a start after its end, an empty selection) are not refused: they are listed in
+``problems``. A source whose plain text is empty or missing is read from its ``.docx``
+(:mod:`dsr_workbench.refi.richtext`).
 """
 
 from __future__ import annotations
