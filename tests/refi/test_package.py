@@ -70,6 +70,9 @@ def test_the_nvivo_export_imports_whole(nvivo_project):
     p = nvivo_project
     assert (len(p.codes), len(p.users), len(p.sources)) == (152, 3, 2)
     assert len(p.codings) == 330 and p.problems.empty  # 330 coded selections (README)
+    # and every one verified: the evidence settles NVivo's convention (none falls back on the
+    # standard unverified)
+    assert set(p.codings["verified"]) == {"convention"} and p.codings["reason"].isna().all()
     texts = dict(zip(p.sources["source_id"], p.sources["text"], strict=True))
     for row in p.codings.itertuples():
         assert texts[row.source_id][row.start : row.end] == row.quote

@@ -28,7 +28,11 @@ standard and write each coding's quote as its selection's name, so an importer c
 
 Round trip: ``export_qdpx`` then ``import_refi`` into a study holding the same transcripts
 gives the same codebook (ids, names, hierarchy, coding agenda, auto-coding rules) and the
-same codings (coder, transcript, span, code, memo). Their origin becomes ``import``.
+same codings (coder, transcript, span, code, memo). Their origin becomes ``import``. A coding
+imported unverified keeps its ``"verified": false`` in the study's log, but REFI-QDA has no
+field for it: our export writes its quote like any other, so a re-import checks the span
+against that quote (which proves export and import agree, not that the first placement was
+right) and, into another study, the coding arrives verified.
 
 Examples
 --------
