@@ -160,14 +160,16 @@ def test_without_quotes_an_undecided_source_is_placed_by_the_standard():
     assert p.table["problem"].isna().all()
 
 
-def test_start_after_end_and_empty_selections_are_problems():
+def test_start_after_end_negative_and_empty_selections_are_problems():
     raw = "Ana: We trust them.\n"
-    p = place_selections(raw, [13, 8, 8], [8, 8, 13], selections=["s1", "s2", "s3"])
-    assert p.table["problem"].tolist()[:2] == [
+    p = place_selections(raw, [13, 8, -2, 8], [8, 8, 3, 13])
+    assert p.table["problem"].tolist()[:3] == [
         "its startPosition 13 is after its endPosition 8",
         "it is empty (startPosition = endPosition = 8)",
+        "its positions -2..3 are negative",
     ]
-    assert _quotes(p, slice(2, 3)) == ["trust"]
+    assert p.table["start"].isna().tolist() == [True, True, True, False]
+    assert _quotes(p, slice(3, 4)) == ["trust"]
 
 
 def test_many_selections_settle_it():

@@ -124,8 +124,9 @@ def _import(args: argparse.Namespace) -> int:
     n_unverified = int(plan.unverified["n_codings"].sum())
     if n_unverified:
         _out(
-            f"unverified: {n_unverified} of the codings to append are placed, but nothing in "
-            "the file confirms where (their events carry verified: false; check them):"
+            f"unverified: {n_unverified} of the codings {'to append' if would else 'appended'} "
+            "are placed, but nothing in the file confirms where (their events carry verified: "
+            "false; check them):"
         )
         for row in plan.unverified.itertuples(index=False):
             what = "coding" if row.n_codings == 1 else "codings"

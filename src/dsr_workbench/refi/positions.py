@@ -40,7 +40,8 @@ convention the evidence supports) or ``unverified`` (with the ``reason``):
   UTF-8 sequence): it is widened to the whole characters.
 
 Only a selection that cannot be placed at all is a ``problem`` (not placed): one that falls
-outside the text, one whose start is after its end, and an empty one.
+outside the text, one whose start is after its end, an empty one, and one with a negative
+position (which :func:`~dsr_workbench.refi.read.read_qdpx` refuses before it gets here).
 """
 
 from __future__ import annotations
@@ -412,6 +413,8 @@ def _widths(cps: np.ndarray, unit: str) -> np.ndarray:
 def _unplaceable(a: int, b: int, base: np.ndarray, n_text: int, conv: Convention) -> str | None:
     """Why native offsets ``a..b`` cannot be placed at all under ``conv`` (``None``: they
     are inside the text and only cut a character)."""
+    if a < 0 or b < 0:
+        return f"its positions {a}..{b} are negative"
     if a > b:
         return f"its startPosition {a} is after its endPosition {b}"
     if a == b and conv.end == "exclusive":
