@@ -84,6 +84,8 @@ def test_the_standard_wins_a_tie():
     p = place_selections(raw, [8], [13])
     assert p.convention == STANDARD
     assert _quotes(p) == ["trust"]
+    # one selection cannot rule out an inclusive end ("trust "): placed, but unverified
+    assert p.table.loc[0, "verified"] == "unverified"
 
 
 def test_quotes_in_the_file_decide_and_are_marked_verified():

@@ -24,7 +24,8 @@ they differ (more matching quotes, or at least ``max(2, 20%)`` more clean ends).
 
 A selection is **never placed silently and never dropped for want of evidence**. Each row's
 ``verified`` says how it was placed: ``quote`` (its quote matches), ``convention`` (by a
-convention the evidence supports) or ``unverified`` (with the ``reason``):
+convention the evidence clearly prefers, by the same margin, to the best rival that places it
+elsewhere) or ``unverified`` (with the ``reason``):
 
 - the file has no quote to check against and a rival convention the evidence cannot rule out
   places it elsewhere: it is placed by the standard's convention, :data:`STANDARD` (Unicode
@@ -325,8 +326,9 @@ def place_selections(
     rival = rivals[0] if rivals else None
     ambiguous = np.zeros(n_sel, dtype=bool)
     if rival is not None:
-        rival_first = ranked.index(rival) < ranked.index(chosen)
-        if rival_first or (chosen is not standard and not _clear_win(chosen, rival)):
+        # the evidence settles a selection only if it clearly prefers the chosen convention
+        # to the best rival that places it elsewhere (a tie, or a narrow lead, does not)
+        if not _clear_win(chosen, rival):
             ambiguous = (chosen.start != rival.start) | (chosen.end != rival.end)
 
     out_s: list[int | None] = []
