@@ -75,3 +75,69 @@ def test_import_exits_1_when_a_coding_is_not_imported(study, tmp_path, capsys, r
 def test_a_bad_coder_map_is_an_error(study, tmp_path, run):
     with pytest.raises(DsrError, match="is not OLD=NEW"):
         run(study, "import", "qdc", str(tmp_path / "x.qdc"), "--coder-map", "Gergo")
+
+
+def test_dry_run_says_how_many_codings_are_unverified_and_why(study, tmp_path, capsys, run):
+    from tests.refi.qc_style import qc_style_qdpx
+
+    path = qc_style_qdpx(tmp_path / "qc.qdpx")
+    assert run(study, "import", "qdpx", str(path), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "codings: would append 9 (default: 9); 0 already in the logs; 0 not imported" in out
+    why = (
+        "codings placed by the REFI-QDA standard's code-point convention, unverified: the "
+        "selections carry no quote text to check against, and codepoint/raw/inclusive cannot "
+        "be ruled out"
+    )
+    assert "unverified: 9 of the codings to append are placed" in out
+    assert f"  t1.txt: 3 {why}\n" in out
+    assert f"  interview.txt: 6 {why}\n" in out
+
+
+def test_each_coding_not_imported_is_listed_with_its_selection(study, tmp_path, capsys, run):
+    from tests.refi.qc_style import QC_STYLE
+
+    qde = (QC_STYLE / "project.qde").read_text(encoding="utf-8")
+    for old in ('startPosition="24" endPosition="35"', 'startPosition="46" endPosition="57"'):
+        qde = qde.replace(old, 'startPosition="70" endPosition="95"')
+    path = tmp_path / "past.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+        for file in (QC_STYLE / "Sources").iterdir():
+            zf.write(file, f"Sources/{file.name}")
+    assert run(study, "import", "qdpx", str(path), "--dry-run") == 1
+    out = capsys.readouterr().out
+    assert "7 (default: 7); 0 already in the logs; 2 not imported" in out
+    listed = out.split("not imported (each one):\n", 1)[1].splitlines()
+    assert listed[0].split() == [
+        "source",
+        "selection_id",
+        "start",
+        "end",
+        "code_id",
+        "coder",
+        "problem",
+    ]
+    for guid, line in zip(("114", "115"), listed[1:3], strict=True):
+        assert line.split()[:6] == [
+            "t1.txt",
+            f"7c1e4a52-3b9d-4f0e-a6c2-000000000{guid}",
+            "70",
+            "95",
+            "Selection_criteria",
+            "default",
+        ]
+        assert line.endswith("offsets 70..95 fall outside the text (77 characters)")
+
+
+def test_import_qdc_appends_its_codes(study, tmp_path, capsys, run):
+    from tests.refi.test_read import qdc
+
+    path = tmp_path / "maxqda.qdc"
+    path.write_text(qdc("MAXQDA"), encoding="utf-8")
+    assert run(study, "import", "qdc", str(path)) == 0
+    out = capsys.readouterr().out
+    # Audits is the study's AUDIT by name, with another parent: a conflict, ours kept
+    assert "codes: 0 already in the codebook, 1 in conflict (ours kept), append 2" in out
+    assert "note: 1 set(s) of codes ('Quality') are not imported" in out
+    assert "Track_record" in (study.parent / "data" / "codebook.yaml").read_text()

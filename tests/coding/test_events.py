@@ -67,3 +67,25 @@ def test_complete_event_checks_fields_kind_and_coder():
         complete_event({"event": "memo", "coding_id": "c", "memo": "m", "coder": "R2"}, "R1", None)
     with pytest.raises(DsrError, match="memo event lacks memo"):
         complete_event({"event": "memo", "coding_id": "c"}, "R1", None)
+
+
+def test_an_unverified_coding_carries_verified_false_and_only_then():
+    a, b = span("trust")
+    flagged = make_add_event(TRANSCRIPT, a, b, "TRUST", coder="R1", verified=False)
+    plain = make_add_event(TRANSCRIPT, a, b, "TRUST", coder="R1")
+    assert flagged["verified"] is False and list(flagged)[-1] == "verified"
+    assert "verified" not in plain  # events without the flag are as they always were
+    assert complete_event(flagged, "R1", None)["verified"] is False
+    assert "verified" not in complete_event({**plain, "verified": True}, "R1", None)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "remove", "coding_id": "c1", "verified": False},
+        {"event": "add", "coding_id": "c1", "verified": "no"},
+    ],
+)
+def test_verified_is_only_false_and_only_on_an_add_event(event):
+    with pytest.raises(DsrError, match="verified .* is not allowed"):
+        complete_event(event, "R1", None)

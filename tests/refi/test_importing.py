@@ -2,23 +2,30 @@
 
 The project is made here the way NVivo writes one (CRLF text, UTF-16 offsets, no quotes), with
 one source that is the raw file of transcript T1, one new interview with speaker labels, and
-one source without speakers.
+one source without speakers. The qc-style fixture (tests/data/refi/qc-style) is a project
+whose selections carry no quotes and cannot settle their convention: imported, flagged.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from dsr_workbench.coding.codebook import parse_codebook
+from dsr_workbench.coding.anchored import load_anchored_codings
+from dsr_workbench.coding.codebook import load_codebook, parse_codebook
 from dsr_workbench.coding.codings import code_span, load_codings, log_path, read_log, remove
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.read import load_corpus
 from dsr_workbench.corpus.study import load_study
 from dsr_workbench.refi.importing import apply_import, import_refi, plan_import, read_refi
 from dsr_workbench.refi.write import export_qdpx
+from tests.refi.qc_style import QC_QUOTES, QC_STYLE, qc_style_qdpx
+from tests.refi.test_read import qdc
 
 # the raw file interviews/t1.txt of the mini study (tests/conftest.py)
 T1 = "Interviewer: How do you choose a CMO?\nAna: By track record.\nAna: And audits.\n"
@@ -214,3 +221,157 @@ def test_codings_made_on_an_older_version_of_a_transcript_are_re_anchored(mini_s
     assert coding.start == at + len("So, h") - 1
     # R1's own coding has moved with the edit: importing it again adds nothing
     assert import_refi(mini_study, qdpx, dry_run=True).n_events == 0
+
+
+# --------------------------------------------------------------------------- no quotes
+
+
+@pytest.fixture
+def qc_project(tmp_path: Path) -> Path:
+    return qc_style_qdpx(tmp_path / "qc-style.qdpx")
+
+
+NO_QUOTE = (
+    "placed by the REFI-QDA standard's code-point convention, unverified: the selections carry "
+    "no quote text to check against, and codepoint/raw/inclusive cannot be ruled out"
+)
+
+
+def test_a_project_without_quotes_places_every_coding_unverified(qc_project):
+    p = read_refi(qc_project)
+    assert p.problems.empty  # before: all 9 were dropped as ambiguous
+    assert p.origin == "QualCoder 3.5"
+    names = dict(zip(p.sources["source_id"], p.sources["name"], strict=True))
+    got = {name: [] for name in QC_QUOTES}
+    for row in p.codings.itertuples():
+        got[names[row.source_id]].append(row.quote)
+    assert got == QC_QUOTES
+    assert set(p.codings["verified"]) == {"unverified"}
+    assert set(p.codings["reason"]) == {NO_QUOTE}
+    assert set(p.codings["coder"]) == {"default"}
+
+
+def test_importing_it_flags_every_coding_and_says_why(mini_study, qc_project):
+    plan = import_refi(mini_study, qc_project)
+    assert plan.problems.empty and plan.n_events == 9
+    assert plan.unverified.values.tolist() == [
+        ["7c1e4a52-3b9d-4f0e-a6c2-000000000021", "t1.txt", 3, NO_QUOTE],
+        ["7c1e4a52-3b9d-4f0e-a6c2-000000000022", "interview.txt", 6, NO_QUOTE],
+    ]
+    log = log_path(mini_study.parent / "data", "default")
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["verified"] for e in lines] == [False] * 9
+    # analysis still reads them: the anchored codings of the study hold all nine
+    study_yaml = mini_study
+    study_yaml.write_text(study_yaml.read_text() + plan.study_yaml[0] + "\n")
+    anchored = load_anchored_codings(load_study(study_yaml))
+    assert len(anchored.codings) == 9 and anchored.unplaced.empty
+    assert sorted(anchored.codings["quote"]) == sorted(q for v in QC_QUOTES.values() for q in v)
+
+
+def test_re_exporting_and_importing_again_gives_the_same_codings(mini_study, qc_project, tmp_path):
+    plan = import_refi(mini_study, qc_project)
+    mini_study.write_text(mini_study.read_text() + plan.study_yaml[0] + "\n")
+    ours = export_qdpx(mini_study, tmp_path / "ours.qdpx").path
+    # our export writes each coding's quote: read back, every one is verified by it
+    back = read_refi(ours)
+    assert len(back.codings) == 9 and set(back.codings["verified"]) == {"quote"}
+    # into the study it came from: nothing new, the flagged events stay as they are
+    again = import_refi(mini_study, ours, dry_run=True)
+    assert again.n_events == 0 and again.n_present == 9 and again.problems.empty
+    # into a fresh copy: the same codings (code, span, quote, coder)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copy(mini_study, fresh / "study.yaml")
+    shutil.copytree(mini_study.parent / "interviews", fresh / "interviews")
+    import_refi(fresh / "study.yaml", ours)
+    columns = ["coding_id", "transcript_id", "start", "end", "quote", "code_id", "coder"]
+    a = load_codings(mini_study.parent / "data" / "codings")[columns].sort_values("coding_id")
+    b = load_codings(fresh / "data" / "codings")[columns].sort_values("coding_id")
+    assert len(a) == 9
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+    # the flag does not travel through REFI-QDA (the standard has no place for it): the
+    # quotes our export wrote prove export and import agree, not the first placement
+    log = log_path(fresh / "data", "default")
+    assert all("verified" not in json.loads(x) for x in log.read_text().splitlines())
+
+
+def test_only_a_selection_outside_the_text_is_dropped_and_each_is_listed(mini_study, tmp_path):
+    qde = (QC_STYLE / "project.qde").read_text(encoding="utf-8")
+    qde = qde.replace('startPosition="24" endPosition="35"', 'startPosition="70" endPosition="95"')
+    path = tmp_path / "past.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+        for file in (QC_STYLE / "Sources").iterdir():
+            zf.write(file, f"Sources/{file.name}")
+    plan = import_refi(mini_study, path, dry_run=True)
+    assert plan.n_events == 8
+    assert plan.problems.values.tolist() == [
+        [
+            "7c1e4a52-3b9d-4f0e-a6c2-000000000021",
+            "t1.txt",
+            "7c1e4a52-3b9d-4f0e-a6c2-000000000115",
+            "70",
+            "95",
+            "Selection_criteria",
+            "default",
+            "offsets 70..95 fall outside the text (77 characters)",
+        ]
+    ]
+
+
+# --------------------------------------------------------------------------- codebooks only
+
+
+@pytest.mark.parametrize("tool", ["MAXQDA", "ATLAS.ti", "NVivo", "QualCoder", "prefixed", "bare"])
+def test_a_qdc_of_any_tool_goes_into_the_studys_codebook(mini_study, tmp_path, tool):
+    path = tmp_path / "theirs.qdc"
+    path.write_text(qdc(tool), encoding="utf-8")
+    plan = import_refi(mini_study, path)
+    assert plan.n_new_codes == 3 and plan.n_events == 0 and plan.problems.empty
+    book = load_codebook(mini_study.parent / "data" / "codebook.yaml")
+    codes = book.codes.set_index("code_id")
+    assert codes.loc["Audits", "parent"] == "Partner_choice"
+    assert codes.loc["Audits", "definition"] == "Inspections & their findings."
+    assert codes.loc["Partner_choice", "definition"] == "Why a client picks a CMO."
+    if tool == "MAXQDA":
+        assert codes.loc["Audits", "color"] == "#0000FF"
+    if tool in ("MAXQDA", "ATLAS.ti", "prefixed"):
+        assert any("set(s) of codes ('Quality') are not imported" in n for n in plan.notes)
+    # a second import of the same codebook adds nothing
+    assert import_refi(mini_study, path, dry_run=True).n_new_codes == 0
+
+
+def test_a_qdc_merges_with_codes_the_study_has(mini_study, tmp_path):
+    data = mini_study.parent / "data"
+    data.mkdir()
+    (data / "codebook.yaml").write_text("# ours\ncodes:\n  - {id: AUDIT, name: Audits}\n")
+    path = tmp_path / "theirs.qdc"
+    path.write_text(qdc("NVivo"), encoding="utf-8")
+    plan = import_refi(mini_study, path)
+    assert dict(zip(plan.codes["code_id"], plan.codes["action"], strict=True)) == {
+        "Partner_choice": "new",
+        "Track_record": "new",
+        "Audits": "conflict",  # matched by name; their parent and definition differ
+    }
+    assert plan.codes.set_index("code_id").at["Audits", "study_code"] == "AUDIT"  # ours kept
+    text = (data / "codebook.yaml").read_text()
+    assert text.startswith("# ours\ncodes:\n  - {id: AUDIT, name: Audits}\n")
+    assert load_codebook(data / "codebook.yaml").codes["code_id"].tolist() == [
+        "AUDIT",
+        "Partner_choice",
+        "Track_record",
+    ]
+
+
+def test_a_codebook_only_qdpx_imports_its_codes_and_says_so(mini_study, tmp_path):
+    qde = '<Project xmlns="urn:QDA-XML:project:1.0" name="book" origin="ATLAS.ti 23">'
+    qde += "<CodeBook>" + qdc("bare").split("<CodeBook>", 1)[1].rsplit("</CodeBook>")[0]
+    qde += "</CodeBook></Project>"
+    path = tmp_path / "book.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+    plan = import_refi(mini_study, path)
+    assert plan.n_new_codes == 3 and plan.sources.empty and plan.problems.empty
+    assert any("holds a codebook only" in n for n in plan.notes)
+    assert "Track_record" in load_codebook(mini_study.parent / "data" / "codebook.yaml")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zipfile
@@ -26,7 +27,10 @@ from dsr_workbench.corpus.study import load_study
 from dsr_workbench.refi import export_qdc, export_qdpx, import_refi, read_qdpx
 
 ROOT = Path(__file__).resolve().parents[2]
-REFI = Path(__file__).resolve().parents[3] / "shared" / "refi-qda"
+# ../shared next to the checkout; DSR_SHARED names it for a checkout elsewhere (a worktree)
+REFI = (
+    Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+)
 NVIVO = REFI / "nvivo-12-export.qdpx"
 COMPARED = ["coding_id", "transcript_id", "start", "end", "quote", "code_id", "coder", "memo"]
 CODEBOOK = """\
@@ -66,6 +70,9 @@ def test_the_nvivo_export_imports_whole(nvivo_project):
     p = nvivo_project
     assert (len(p.codes), len(p.users), len(p.sources)) == (152, 3, 2)
     assert len(p.codings) == 330 and p.problems.empty  # 330 coded selections (README)
+    # and every one verified: the evidence settles NVivo's convention (none falls back on the
+    # standard unverified)
+    assert set(p.codings["verified"]) == {"convention"} and p.codings["reason"].isna().all()
     texts = dict(zip(p.sources["source_id"], p.sources["text"], strict=True))
     for row in p.codings.itertuples():
         assert texts[row.source_id][row.start : row.end] == row.quote

@@ -84,6 +84,8 @@ def test_the_standard_wins_a_tie():
     p = place_selections(raw, [8], [13])
     assert p.convention == STANDARD
     assert _quotes(p) == ["trust"]
+    # one selection cannot rule out an inclusive end ("trust "): placed, but unverified
+    assert p.table.loc[0, "verified"] == "unverified"
 
 
 def test_quotes_in_the_file_decide_and_are_marked_verified():
@@ -94,15 +96,17 @@ def test_quotes_in_the_file_decide_and_are_marked_verified():
     assert (p.table["verified"] == "quote").all()
 
 
-def test_a_quote_that_matches_under_no_convention_is_a_problem():
+def test_a_quote_that_matches_under_no_convention_is_placed_unverified():
     raw = "\n".join(LINES) + "\n"
     starts, ends = _native(raw, "codepoint", "raw", "exclusive")
     quotes = list(WORDS)
     quotes[1] = "distrust"
     p = place_selections(raw, starts, ends, quotes=quotes)
-    assert p.table.loc[1, "start"] is pd.NA
-    assert "'distrust' is not at" in p.table.loc[1, "problem"]
-    assert p.table["problem"].notna().sum() == 1
+    assert _quotes(p) == WORDS  # placed where the offsets say, by the proven convention
+    assert p.table.loc[1, "verified"] == "unverified"
+    assert p.table.loc[1, "reason"].startswith("its quote is not at its offsets")
+    assert (p.table.drop(index=1)["verified"] == "quote").all()
+    assert p.table["problem"].isna().all()
 
 
 def test_a_quote_with_an_ellipsis_matches_its_beginning():
@@ -129,11 +133,45 @@ def test_a_selection_outside_the_text_is_a_problem_never_placed():
 
 def test_one_selection_cannot_settle_a_non_standard_convention():
     # CRLF text counted with one character per line end: "ef" is found, but with one
-    # selection an inclusive end (giving "ef ") cannot be ruled out, so it is not placed.
+    # selection an inclusive end (giving "ef ") cannot be ruled out: placed, unverified.
     raw = "ab cd\r\nef gh\r\n"
     p = place_selections(raw, [6], [8])
-    assert p.table.loc[0, "start"] is pd.NA
-    assert "ambiguous" in p.table.loc[0, "problem"]
+    assert _quotes(p) == ["ef"]
+    assert p.table.loc[0, "verified"] == "unverified"
+    assert (
+        "codepoint/lf/exclusive (the evidence rules the standard out)" in p.table.loc[0, "reason"]
+    )
+    assert "cannot be ruled out" in p.table.loc[0, "reason"]
+    assert p.table["problem"].isna().all()
+
+
+def test_without_quotes_an_undecided_source_is_placed_by_the_standard():
+    # Sloppy selections (cut mid-word, as people select): an inclusive end makes one of
+    # them end on a word boundary, too little to rule the standard out. Before, every
+    # selection was dropped as ambiguous; now each is placed by the standard, unverified.
+    raw = "Ana: We trust them a lot.\nBen: Audits are fine, mostly.\n"
+    starts = [raw.index("trus"), raw.index("Audits are f")]
+    ends = [starts[0] + 4, starts[1] + len("Audits are f")]
+    p = place_selections(raw, starts, ends)
+    assert p.convention == STANDARD
+    assert _quotes(p) == ["trus", "Audits are f"]
+    assert (p.table["verified"] == "unverified").all()
+    reason = p.table.loc[0, "reason"]
+    assert reason.startswith("placed by the REFI-QDA standard's code-point convention")
+    assert "carry no quote text" in reason
+    assert p.table["problem"].isna().all()
+
+
+def test_start_after_end_negative_and_empty_selections_are_problems():
+    raw = "Ana: We trust them.\n"
+    p = place_selections(raw, [13, 8, -2, 8], [8, 8, 3, 13])
+    assert p.table["problem"].tolist()[:3] == [
+        "its startPosition 13 is after its endPosition 8",
+        "it is empty (startPosition = endPosition = 8)",
+        "its positions -2..3 are negative",
+    ]
+    assert p.table["start"].isna().tolist() == [True, True, True, False]
+    assert _quotes(p, slice(3, 4)) == ["trust"]
 
 
 def test_many_selections_settle_it():
@@ -147,14 +185,26 @@ def test_many_selections_settle_it():
     assert _quotes(p) == words
 
 
-def test_a_selection_inside_a_surrogate_pair_does_not_map_under_utf16():
+def test_a_selection_inside_a_surrogate_pair_is_widened_to_the_whole_character():
     raw = "\r\n".join(LINES) + "\r\n"
     starts, ends = _native(raw, "utf16", "raw", "exclusive")
     emoji = len(raw[: raw.index("😀")].encode("utf-16-le")) // 2
-    p = place_selections(raw, [*starts, emoji + 1], [*ends, emoji + 3])
+    p = place_selections(raw, [*starts, emoji + 1], [*ends, emoji + 2])
     assert str(p.convention) == "utf16/raw/exclusive"
-    assert _quotes(p, slice(0, -1)) == WORDS
-    assert "inside a character" in p.table.iloc[-1]["problem"]
+    assert _quotes(p) == [*WORDS, "😀"]
+    assert p.table.iloc[-1]["verified"] == "unverified"
+    assert "cut a character" in p.table.iloc[-1]["reason"]
+
+
+def test_outside_the_text_names_the_length_under_the_convention():
+    raw = "\r\n".join(LINES) + "\r\n"
+    starts, ends = _native(raw, "utf16", "raw", "exclusive")
+    total = len(raw.encode("utf-16-le")) // 2
+    p = place_selections(raw, [*starts, total - 1], [*ends, total + 1])
+    assert p.table.iloc[-1]["problem"] == (
+        f"offsets {total - 1}..{total + 1} fall outside the text ({len(stored_text(raw))} "
+        f"characters, {total} positions under utf16/raw/exclusive)"
+    )
 
 
 def test_no_selections_and_an_empty_text():

@@ -126,8 +126,9 @@ def test_a_whole_source_coding_and_a_coding_without_user(tmp_path):
     body = f'<Coding guid="{G(50)}"><CodeRef targetGUID="{G(3)}"/></Coding>'
     body = selection(20, 0, 3, 2, user=None) + body
     p = read_qdpx(make(tmp_path / "p.qdpx", project(text_source(body)), {"Sources/T1.txt": TEXT}))
+    # one selection, "Kim", is as clean read with an inclusive end ("Kim:"): unverified
     assert p.codings[["start", "end", "verified"]].values.tolist() == [
-        [0, 3, "convention"],
+        [0, 3, "unverified"],
         [0, len(TEXT), "source"],
     ]
     assert p.codings["coder"].isna().all()
@@ -142,8 +143,7 @@ def test_codings_of_other_source_kinds_and_bad_positions_are_problems(tmp_path):
     p = read_qdpx(make(tmp_path / "p.qdpx", qde, {"Sources/T1.txt": TEXT}))
     assert p.codings.empty
     assert p.problems["problem"].tolist() == [
-        "offsets 200..300 fall outside the text (53 characters) or inside a character under "
-        "codepoint/raw/exclusive",
+        "offsets 200..300 fall outside the text (53 characters)",
         "source 'Report' is a PDFSource; only text sources are read",
     ]
     assert p.problems["code_id"].tolist() == ["Audits", "Trust"]
@@ -220,3 +220,137 @@ def test_read_qdc_hierarchy_and_errors(tmp_path):
         read_qdc(path)
     with pytest.raises(InputError, match="file not found"):
         read_qdc(tmp_path / "missing.qdc")
+
+
+# --------------------------------------------------------------------------- .qdc from any tool
+
+Q = "a1b2c3d4-0000-4000-8000-0000000000{:02d}".format
+
+
+def qdc(tool: str) -> str:
+    """A REFI-QDA codebook shaped as ``tool`` writes one (same codes, each tool's habits)."""
+    if tool == "MAXQDA":  # braces and capitals in GUIDs, colours on every code, a set
+        g = lambda n: "{" + Q(n).upper() + "}"  # noqa: E731
+        return f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ origin="MAXQDA 2022 (Release 22.7.0)">
+ <Codes>
+  <Code guid="{g(1)}" name="Partner choice" isCodable="true" color="#FF0000">
+   <Description>Why a client picks a CMO.</Description>
+   <Code guid="{g(2)}" name="Track record" isCodable="true" color="#00FF00"/>
+   <Code guid="{g(3)}" name="Audits" isCodable="true" color="#0000FF">
+    <Description>Inspections &amp; their findings.</Description></Code>
+  </Code>
+ </Codes>
+ <Sets><Set guid="{g(10)}" name="Quality"><MemberCode guid="{g(3)}"/></Set></Sets>
+</CodeBook>"""
+    if tool == "ATLAS.ti":  # code groups as sets, two members
+        return f"""<?xml version="1.0" encoding="utf-8" standalone="yes"?>
+<CodeBook origin="ATLAS.ti 23.0.8" xmlns="urn:QDA-XML:codebook:1.0">
+<Codes>
+<Code guid="{Q(1)}" name="Partner choice" isCodable="true" color="#ff0000">
+<Description>Why a client picks a CMO.</Description>
+<Code guid="{Q(2)}" name="Track record" isCodable="true" color="#00ff00"/>
+<Code guid="{Q(3)}" name="Audits" isCodable="true" color="#0000ff">
+<Description>Inspections &amp; their findings.</Description></Code>
+</Code>
+</Codes>
+<Sets>
+<Set guid="{Q(10)}" name="Quality"><Description>Code group</Description>
+<MemberCode guid="{Q(2)}"/><MemberCode guid="{Q(3)}"/></Set>
+</Sets>
+</CodeBook>"""
+    if tool == "NVivo":  # its own namespace version, no colours, no sets
+        return f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1:0" origin="NVivo 14">
+  <Codes>
+    <Code guid="{Q(1)}" name="Partner choice" isCodable="true">
+      <Description>Why a client picks a CMO.</Description>
+      <Code guid="{Q(2)}" name="Track record" isCodable="true" />
+      <Code guid="{Q(3)}" name="Audits" isCodable="true">
+        <Description>Inspections &amp; their findings.</Description>
+      </Code>
+    </Code>
+  </Codes>
+</CodeBook>"""
+    if tool == "QualCoder":  # a category is a code that cannot be coded
+        return f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" origin="QualCoder 3.5">
+<Codes>
+<Code guid="{Q(1)}" name="Partner choice" isCodable="false">
+<Description>Why a client picks a CMO.</Description>
+<Code guid="{Q(2)}" name="Track record" isCodable="true" color="#00FF00">
+</Code>
+<Code guid="{Q(3)}" name="Audits" isCodable="true" color="#0000FF">
+<Description>Inspections &amp; their findings.</Description>
+</Code>
+</Code>
+</Codes>
+</CodeBook>"""
+    if tool == "prefixed":  # the namespace with a prefix
+        return f"""<qdc:CodeBook xmlns:qdc="urn:QDA-XML:codebook:1.0" origin="a script">
+<qdc:Codes><qdc:Code guid="{Q(1)}" name="Partner choice" isCodable="true">
+<qdc:Description>Why a client picks a CMO.</qdc:Description>
+<qdc:Code guid="{Q(2)}" name="Track record" isCodable="true"/>
+<qdc:Code guid="{Q(3)}" name="Audits" isCodable="true">
+<qdc:Description>Inspections &amp; their findings.</qdc:Description></qdc:Code>
+</qdc:Code></qdc:Codes>
+<qdc:Sets><qdc:Set guid="{Q(10)}" name="Quality"><qdc:MemberCode guid="{Q(3)}"/></qdc:Set>
+</qdc:Sets></qdc:CodeBook>"""
+    assert tool == "bare"  # no namespace at all
+    return f"""<CodeBook><Codes><Code guid="{Q(1)}" name="Partner choice" isCodable="true">
+<Description>Why a client picks a CMO.</Description>
+<Code guid="{Q(2)}" name="Track record" isCodable="true"/>
+<Code guid="{Q(3)}" name="Audits" isCodable="true">
+<Description>Inspections &amp; their findings.</Description></Code>
+</Code></Codes></CodeBook>"""
+
+
+@pytest.mark.parametrize(
+    ("tool", "colors", "category", "sets"),
+    [
+        ("MAXQDA", ["#FF0000", "#00FF00", "#0000FF"], True, [("Quality", "Audits")]),
+        (
+            "ATLAS.ti",
+            ["#ff0000", "#00ff00", "#0000ff"],
+            True,
+            [("Quality", "Track_record"), ("Quality", "Audits")],
+        ),
+        ("NVivo", [None, None, None], True, []),
+        ("QualCoder", [None, "#00FF00", "#0000FF"], False, []),
+        ("prefixed", [None, None, None], True, [("Quality", "Audits")]),
+        ("bare", [None, None, None], True, []),
+    ],
+)
+def test_a_qdc_of_any_tool_reads_alike(tmp_path, tool, colors, category, sets):
+    path = tmp_path / "book.qdc"
+    path.write_text(qdc(tool), encoding="utf-8")
+    p = read_qdc(path)
+    codes = p.codes.astype(object).where(p.codes.notna(), None)
+    assert codes[["code_id", "name", "parent", "definition"]].values.tolist() == [
+        ["Partner_choice", "Partner choice", None, "Why a client picks a CMO."],
+        ["Track_record", "Track record", "Partner_choice", None],
+        ["Audits", "Audits", "Partner_choice", "Inspections & their findings."],
+    ]
+    assert codes["color"].tolist() == colors
+    assert codes["codable"].tolist() == [category, True, True]
+    assert list(zip(p.sets["name"], p.sets["code_id"], strict=True)) == sets
+    assert p.sources.empty and p.codings.empty
+
+
+def test_a_qdpx_with_a_codebook_and_no_sources_reads_its_codes(tmp_path):
+    qde = f'<Project xmlns="urn:QDA-XML:project:1.0" name="book" origin="MAXQDA 2022">{CODES}'
+    qde += f'<Sets><Set guid="{G(60)}" name="S"><MemberCode targetGUID="{G(2)}"/></Set></Sets>'
+    qde += "</Project>"
+    p = read_qdpx(make(tmp_path / "book.qdpx", qde))
+    assert p.codes["code_id"].tolist() == ["Relations", "Trust", "Audits"]
+    assert p.sources.empty and p.codings.empty and p.problems.empty
+    assert p.sets[["name", "code_id"]].values.tolist() == [["S", "Trust"]]
+
+
+def test_a_qdc_whose_root_is_not_a_codebook_is_refused(tmp_path):
+    path = tmp_path / "book.qdc"
+    path.write_text('<Project xmlns="urn:QDA-XML:project:1.0"/>', encoding="utf-8")
+    with pytest.raises(InputError, match=r"book\.qdc: root element is 'Project', not 'CodeBook'"):
+        read_qdc(path)

@@ -37,8 +37,10 @@ def test_the_raw_file_and_the_normalised_text_are_the_transcript(mini_study):
 
 def test_an_edited_transcript_is_recognised_by_its_name_and_lines(mini_study):
     edited = T1_RAW.replace("How do you", "How did you")
-    rows, targets, _, notes = plan(mini_study, [("T1", edited), ("t1", edited), ("other", edited)])
-    assert [r["action"] for r in rows] == ["edited", "edited", "new"]
+    sources = [("T1", edited), ("t1", edited), ("other", edited), ("t1.txt", edited)]
+    rows, targets, _, notes = plan(mini_study, sources)
+    # "t1.txt": QualCoder names a source by its file
+    assert [r["action"] for r in rows] == ["edited", "edited", "new", "edited"]
     assert "as it was before an edit" in notes[0]
 
 
@@ -53,6 +55,8 @@ def test_an_unrelated_text_with_a_transcript_name_is_new(mini_study):
         ("../../etc/passwd", "interviews/imported/etc_passwd.txt"),
         ("C:\\Users\\x:y", "interviews/imported/C_Users_x_y.txt"),
         ("...", "interviews/imported/source.txt"),
+        ("interview 3.txt", "interviews/imported/interview_3.txt"),  # not interview_3.txt.txt
+        ("Focus group.DOCX", "interviews/imported/Focus_group.txt"),
     ],
 )
 def test_source_names_make_safe_file_names(mini_study, name, file):

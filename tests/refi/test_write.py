@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from dsr_workbench.corpus.study import load_study
 from dsr_workbench.refi.read import read_qdpx
 from dsr_workbench.refi.write import codebook_qdc, export_qdc, export_qdpx, project_qdpx
 
-REFI = Path(__file__).resolve().parents[3] / "shared" / "refi-qda"
+# ../shared next to the checkout; DSR_SHARED names it for a checkout elsewhere (a worktree)
+REFI = (
+    Path(os.environ.get("DSR_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "refi-qda"
+)
 CODEBOOK = """\
 codes:
   - {id: SEL, name: Partner selection, level: theme, color: "#4C72B0"}

@@ -27,8 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "QualCoder (or exported by dsr) into the study. New source texts go to "
             "interviews/imported/ (never overwriting a file) and the study.yaml lines to add "
             "are printed; new codes are appended to data/codebook.yaml; codings are appended "
-            "to each coder's log with origin 'import'. Codings whose position cannot be "
-            "verified are listed, never placed. Exit 1 if any coding was not imported.",
+            "to each coder's log with origin 'import'. A coding whose position nothing in the "
+            "file confirms (no quote to check it against) is placed by the REFI-QDA standard's "
+            "code-point convention and marked unverified, counted per source with the reason; "
+            "only a coding outside its source's text is not imported, and each one is listed. "
+            "Exit 1 if any coding was not imported.",
         )
         q.add_argument("file", help=f"the {what} file (either format is accepted)")
         q.add_argument(
@@ -68,12 +71,13 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def _table(frame: pd.DataFrame, columns: list[str]) -> str:
-    shown = frame[columns].head(_SHOWN).astype(object)
+def _table(frame: pd.DataFrame, columns: list[str], limit: int | None = _SHOWN) -> str:
+    shown = frame[columns] if limit is None else frame[columns].head(limit)
+    shown = shown.astype(object)
     shown = shown.where(shown.notna(), "-")
     text = shown.to_string(index=False)
-    if len(frame) > _SHOWN:
-        text += f"\n... and {len(frame) - _SHOWN} more"
+    if limit is not None and len(frame) > limit:
+        text += f"\n... and {len(frame) - limit} more"
     return "\n".join(f"  {line}" for line in text.split("\n"))
 
 
@@ -117,8 +121,23 @@ def _import(args: argparse.Namespace) -> int:
         f"codings: {would}append {plan.n_events} ({by_coder}); {plan.n_present} already in the "
         f"logs; {len(plan.problems)} not imported"
     )
+    n_unverified = int(plan.unverified["n_codings"].sum())
+    if n_unverified:
+        _out(
+            f"unverified: {n_unverified} of the codings {'to append' if would else 'appended'} "
+            "are placed, but nothing in the file confirms where (their events carry verified: "
+            "false; check them):"
+        )
+        for row in plan.unverified.itertuples(index=False):
+            what = "coding" if row.n_codings == 1 else "codings"
+            reason = str(row.reason)
+            if not reason.startswith("placed by"):
+                reason = f"unverified: {reason}"
+            _out(f"  {row.source}: {row.n_codings} {what} {reason}")
     if len(plan.problems):
-        _out(_table(plan.problems, ["source_id", "code_id", "coder", "problem"]))
+        _out("not imported (each one):")
+        columns = ["source", "selection_id", "start", "end", "code_id", "coder", "problem"]
+        _out(_table(plan.problems, columns, limit=None))
     if plan.study_yaml:
         _out("add under 'transcripts:' in study.yaml (check kind, date and cycle):")
         for line in plan.study_yaml:

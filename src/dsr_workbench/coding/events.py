@@ -7,7 +7,11 @@ A coder's log (:mod:`dsr_workbench.coding.log`) holds one JSON event per line
     coding_id, coder, timestamp (UTC, ISO 8601), transcript_id, sha256 (of the transcript's
     normalised text when coded), start, end (code-point offsets, end exclusive), quote (the
     exact text), prefix, suffix (up to :data:`CONTEXT` characters either side), code_id, origin
-    (``manual`` | ``rule:<code_id>`` | ``import`` | ``consensus`` | ``suggestion``), memo.
+    (``manual`` | ``rule:<code_id>`` | ``import`` | ``consensus`` | ``suggestion``), memo, and
+    optionally verified: ``false`` on a coding whose place nothing confirmed (an import whose
+    file gave no quote to check its offsets against, see :mod:`dsr_workbench.refi.positions`);
+    absent otherwise. The key is new and optional: logs written before it read as before,
+    and a reader that does not know it ignores it.
 ``remove``
     coding_id (plus the coding's transcript_id, start, end, code_id for the audit trail) and
     an optional memo (the reason).
@@ -62,8 +66,10 @@ EVENT_FIELDS: list[str] = [
     "code_id",
     "origin",
     "memo",
+    "verified",
 ]
-"""Fields of a log event, in the order they are written."""
+"""Fields of a log event, in the order they are written (``verified`` last: it is optional and
+written only as ``false``)."""
 
 CONTEXT = 30
 """Characters of context stored on either side of a quote (``prefix``, ``suffix``)."""
@@ -187,6 +193,7 @@ def make_add_event(
     quote: str | None = None,
     codebook: Codebook | None = None,
     timestamp: str | None = None,
+    verified: bool = True,
 ) -> dict[str, Any]:
     """Build (but do not write) the ``add`` event coding ``[start, end)`` of a transcript.
 
@@ -206,6 +213,9 @@ def make_add_event(
         The codebook the code must belong to.
     timestamp
         UTC ISO 8601 time; default now.
+    verified
+        ``False`` marks a coding whose place nothing confirmed (written as
+        ``"verified": false``); ``True`` (the default) writes no key.
 
     Returns
     -------
@@ -251,6 +261,7 @@ def make_add_event(
         "code_id": str(code),
         "origin": origin,
         "memo": memo,
+        "verified": None if verified else False,
     }
     return {k: v for k, v in event.items() if v is not None}
 
@@ -295,6 +306,14 @@ def complete_event(
         )
     ev.setdefault("event_id", uuid.uuid4().hex)
     ev.setdefault("timestamp", _now())
+    if "verified" in ev and (ev["verified"] is not False or kind != "add"):
+        if ev["verified"] is True and kind == "add":
+            del ev["verified"]  # verified is the default: no key
+        else:
+            raise DsrError(
+                f"verified {ev['verified']!r} of a {kind} event is not allowed",
+                hint="only an add event carries verified, and only as false",
+            )
     if kind == "add":
         ev.setdefault("origin", "manual")
         tid = ev.get("transcript_id")

@@ -9,6 +9,7 @@ exchange projects. This package is the public entry point; the work is split by 
 :mod:`~dsr_workbench.refi.qdaxml`      QDA-XML elements, GUID references, code trees, plain text
 :mod:`~dsr_workbench.refi.positions`   per-source detection of how positions are counted, and
                                        conversion to our code-point offsets
+:mod:`~dsr_workbench.refi.richtext`    a source's text: its plain text, else its ``.docx``
 :mod:`~dsr_workbench.refi.safety`      the untrusted archive: zip-slip, zip bombs, XML entities
 :mod:`~dsr_workbench.refi.codebook`    our codes as REFI ``Code`` elements (GUIDs, description)
 :mod:`~dsr_workbench.refi.write`       :func:`export_qdpx` / :func:`export_qdc`
@@ -19,14 +20,19 @@ exchange projects. This package is the public entry point; the work is split by 
 
 Positions: the standard counts Unicode code points from 0, end exclusive; real files differ
 (NVivo 12 counts UTF-16 code units over CRLF text). :func:`read_qdpx` checks every selection
-against its source text, picks the convention the evidence supports per source, and lists in
-``problems`` every coding it cannot place with confidence; every placed coding satisfies
-``text[start:end] == quote``. Our exports use the standard and write each coding's quote as
-its selection's name, so an importer can check them.
+against its source text and picks the convention the evidence supports per source. A coding
+the evidence cannot place with confidence (no quote to check) is placed by the standard and
+marked ``unverified`` with the reason; only one outside its source's text is listed in
+``problems``. Every placed coding satisfies ``text[start:end] == quote``. Our exports use the
+standard and write each coding's quote as its selection's name, so an importer can check them.
 
 Round trip: ``export_qdpx`` then ``import_refi`` into a study holding the same transcripts
 gives the same codebook (ids, names, hierarchy, coding agenda, auto-coding rules) and the
-same codings (coder, transcript, span, code, memo). Their origin becomes ``import``.
+same codings (coder, transcript, span, code, memo). Their origin becomes ``import``. A coding
+imported unverified keeps its ``"verified": false`` in the study's log, but REFI-QDA has no
+field for it: our export writes its quote like any other, so a re-import checks the span
+against that quote (which proves export and import agree, not that the first placement was
+right) and, into another study, the coding arrives verified.
 
 Examples
 --------
@@ -64,6 +70,7 @@ from dsr_workbench.refi.codebook import (
 from dsr_workbench.refi.importing import (
     IMPORT_PROBLEM_COLUMNS,
     SOURCE_PLAN_COLUMNS,
+    UNVERIFIED_COLUMNS,
     ImportPlan,
     apply_import,
     import_refi,
@@ -81,6 +88,7 @@ from dsr_workbench.refi.model import (
     CODING_COLUMNS,
     NOTE_COLUMNS,
     PROBLEM_COLUMNS,
+    SET_COLUMNS,
     SOURCE_COLUMNS,
     USER_COLUMNS,
     VARIABLE_COLUMNS,
@@ -104,6 +112,7 @@ from dsr_workbench.refi.qdaxml import (
     local,
     norm_guid,
     parse_codes,
+    parse_sets,
     plain_text,
     timestamp,
 )
@@ -111,6 +120,7 @@ from dsr_workbench.refi.read import (
     read_qdc,
     read_qdpx,
 )
+from dsr_workbench.refi.richtext import SourceText, docx_text, source_text
 from dsr_workbench.refi.safety import (
     MAX_MEMBER_SIZE,
     MAX_MEMBERS,
@@ -146,6 +156,7 @@ __all__ = [
     "CODING_COLUMNS",
     "NOTE_COLUMNS",
     "PROBLEM_COLUMNS",
+    "SET_COLUMNS",
     "SOURCE_COLUMNS",
     "USER_COLUMNS",
     "VARIABLE_COLUMNS",
@@ -182,10 +193,14 @@ __all__ = [
     "local",
     "norm_guid",
     "parse_codes",
+    "parse_sets",
     "plain_text",
     "timestamp",
     "read_qdc",
     "read_qdpx",
+    "SourceText",
+    "docx_text",
+    "source_text",
     "CODEBOOK_NS",
     "ORIGIN",
     "PROJECT_NS",
@@ -204,6 +219,7 @@ __all__ = [
     "merge_codes",
     "IMPORT_PROBLEM_COLUMNS",
     "SOURCE_PLAN_COLUMNS",
+    "UNVERIFIED_COLUMNS",
     "ImportPlan",
     "apply_import",
     "import_refi",

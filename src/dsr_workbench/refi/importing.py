@@ -27,7 +27,13 @@ position and context choose among repeats) and appended, as an ``add`` event wit
 ``import``, to the log of its coder: the REFI user's id (or name), renamed with ``coders``.
 A coding any log already holds — current (also where an edit of its transcript has moved it),
 or removed by a reviewer — is not added again.
-Codings that cannot be placed or moved are listed with the reason; none is placed silently.
+A coding whose place nothing in the file confirms (no quote to check the offsets against and
+a rival position convention that cannot be ruled out, see
+:mod:`~dsr_workbench.refi.positions`) is imported, not dropped: placed by the REFI-QDA
+standard's code-point convention, its event marked ``"verified": false``, and counted per
+source with the reason in :attr:`ImportPlan.unverified`. Codings that cannot be placed at all
+(outside the source's text) or moved are listed in :attr:`ImportPlan.problems` with the
+source, selection, positions and reason; none is placed silently.
 
 Nothing is written until everything has been checked; ``dry_run`` writes nothing at all.
 Cases and variables are read but not merged: organisations and participants live in
@@ -61,6 +67,7 @@ __all__ = [
     "CODE_PLAN_COLUMNS",
     "IMPORT_PROBLEM_COLUMNS",
     "SOURCE_PLAN_COLUMNS",
+    "UNVERIFIED_COLUMNS",
     "ImportPlan",
     "apply_import",
     "import_refi",
@@ -80,8 +87,23 @@ SOURCE_PLAN_COLUMNS = [
 """Columns of :attr:`ImportPlan.sources`; action is ``transcript`` (an existing transcript),
 ``edited`` (an existing transcript, edited since), ``new`` (a file to write), ``reuse`` (its
 file was written by an earlier import) or ``no speakers`` (written, but not a transcript)."""
-IMPORT_PROBLEM_COLUMNS = ["source_id", "selection_id", "code_id", "coder", "problem"]
-"""Columns of :attr:`ImportPlan.problems`."""
+IMPORT_PROBLEM_COLUMNS = [
+    "source_id",
+    "source",
+    "selection_id",
+    "start",
+    "end",
+    "code_id",
+    "coder",
+    "problem",
+]
+"""Columns of :attr:`ImportPlan.problems`: the source's GUID and name, the selection's GUID,
+its positions (as written in the file for a selection that could not be placed; code points
+into the source's text for one that was placed but cannot go to a transcript), code, coder,
+and why the coding is not imported."""
+UNVERIFIED_COLUMNS = ["source_id", "source", "n_codings", "reason"]
+"""Columns of :attr:`ImportPlan.unverified`: per source and reason, how many of the codings
+to append are placed but unverified (their events carry ``"verified": false``)."""
 
 
 @dataclass
@@ -99,6 +121,9 @@ class ImportPlan:
         ``{coder: [add event, ...]}``: the codings to append, per coder.
     problems
         Codings not imported and why (:data:`IMPORT_PROBLEM_COLUMNS`).
+    unverified
+        Codings imported whose place nothing in the file confirms, per source and reason
+        (:data:`UNVERIFIED_COLUMNS`).
     study_yaml
         Lines to add under ``transcripts:`` in ``study.yaml`` for the new sources.
     notes
@@ -118,6 +143,9 @@ class ImportPlan:
     study_yaml: list[str]
     notes: list[str]
     n_present: int
+    unverified: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=UNVERIFIED_COLUMNS)
+    )
     codebook_text: str | None = None
     codebook_before: str | None = None
     files: dict[Path, str] = field(default_factory=dict)
@@ -216,9 +244,12 @@ def plan_import(
     codebook_text = append_codes(book_path, before, entries, origin) if entries else None
 
     rename = dict(coders or {})
+    names = dict(zip(project.sources["source_id"], project.sources["name"], strict=True))
     problems = [
-        {k: p.get(k) for k in IMPORT_PROBLEM_COLUMNS} for p in project.problems.to_dict("records")
+        {k: p.get(k) for k in IMPORT_PROBLEM_COLUMNS} | {"source": names.get(p["source_id"])}
+        for p in project.problems.to_dict("records")
     ]
+    unverified: dict[tuple[str, str], int] = {}
     plan_events: dict[str, list[dict[str, Any]]] = {}
     target_rows: dict[str, dict[str, str]] = {}
     n_present = 0
@@ -229,7 +260,9 @@ def plan_import(
         target = targets.get(sid)
         if target is None:
             for c in group.to_dict("records"):
-                problems.append(_problem(c, "its source cannot become a transcript (no speakers)"))
+                problems.append(
+                    _problem(c, names, "its source cannot become a transcript (no speakers)")
+                )
             continue
         tid, text = target
         target_rows[tid] = {"transcript_id": tid, "text": text, "sha256": sha256_text(text)}
@@ -239,6 +272,7 @@ def plan_import(
                 problems.append(
                     _problem(
                         c,
+                        names,
                         f"its text is not in transcript {tid}'s normalised text (it spans "
                         "speaker turns, or the texts differ)",
                     )
@@ -247,6 +281,7 @@ def plan_import(
             coder = str(c["coder"]) if _filled(c["coder"]) else default_coder
             coder = _check_coder(rename.get(coder, coder))
             memo = str(c["memo"]) if _filled(c["memo"]) else None
+            checked = c.get("verified") != "unverified"
             event = make_add_event(
                 target_rows[tid],
                 a,
@@ -255,6 +290,7 @@ def plan_import(
                 coder=coder,
                 origin="import",
                 memo=memo,
+                verified=checked,
             )
             if (coder, event["coding_id"]) in logged:
                 n_present += 1
@@ -264,8 +300,24 @@ def plan_import(
             seen.add(event["coding_id"])
             plan_events.setdefault(coder, []).append(event)
             n_new[sid] = n_new.get(sid, 0) + 1
+            if not checked:
+                key = (str(sid), str(c.get("reason") or "nothing in the file confirms its place"))
+                unverified[key] = unverified.get(key, 0) + 1
     for row in rows:
         row["n_new"] = n_new.get(row["source_id"], 0)
+    if len(project.sets):
+        named = list(dict.fromkeys(project.sets["name"]))
+        shown = ", ".join(repr(n) for n in named[:5]) + (" ..." if len(named) > 5 else "")
+        notes.append(
+            f"{len(named)} set(s) of codes ({shown}) are not imported: the study's codebook "
+            "has no sets; their codes are imported as codes"
+        )
+    is_qdc = project.path is not None and project.path.suffix.lower() == ".qdc"
+    if not len(project.sources) and not len(project.codings) and not is_qdc:
+        notes.append(
+            f"{origin} holds a codebook only (no sources, no codings): its codes are merged "
+            "into data/codebook.yaml"
+        )
     study_yaml = [r.pop("_yaml") for r in rows if "_yaml" in r]
     return ImportPlan(
         study=study,
@@ -274,6 +326,10 @@ def plan_import(
         codes=code_rows,
         events=plan_events,
         problems=pd.DataFrame(problems, columns=IMPORT_PROBLEM_COLUMNS),
+        unverified=pd.DataFrame(
+            [(sid, names.get(sid), n, why) for (sid, why), n in unverified.items()],
+            columns=UNVERIFIED_COLUMNS,
+        ),
         study_yaml=study_yaml,
         notes=notes,
         n_present=n_present,
@@ -301,10 +357,13 @@ def _filled(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _problem(coding: dict[str, Any], why: str) -> dict[str, Any]:
+def _problem(coding: dict[str, Any], names: dict[str, str], why: str) -> dict[str, Any]:
     return {
         "source_id": coding["source_id"],
+        "source": names.get(coding["source_id"]),
         "selection_id": coding.get("selection_id"),
+        "start": coding.get("start"),
+        "end": coding.get("end"),
         "code_id": coding["code_id"],
         "coder": coding["coder"],
         "problem": why,

@@ -16,13 +16,22 @@ __all__ = [
     "CODING_COLUMNS",
     "NOTE_COLUMNS",
     "PROBLEM_COLUMNS",
+    "SET_COLUMNS",
     "SOURCE_COLUMNS",
     "USER_COLUMNS",
     "VARIABLE_COLUMNS",
     "QdpxProject",
 ]
 
-SOURCE_COLUMNS = ["source_id", "name", "text", "convention", "n_selections", "n_placed"]
+SOURCE_COLUMNS = [
+    "source_id",
+    "name",
+    "text",
+    "convention",
+    "n_selections",
+    "n_placed",
+    "text_from",
+]
 """Columns of :attr:`QdpxProject.sources`."""
 CODE_COLUMNS = [*BOOK_COLUMNS, "guid", "codable", "id_from"]
 """Columns of :attr:`QdpxProject.codes` (our codebook's, plus guid, codable, id_from)."""
@@ -37,6 +46,7 @@ CODING_COLUMNS = [
     "created_at",
     "selection_id",
     "verified",
+    "reason",
 ]
 """Columns of :attr:`QdpxProject.codings`."""
 USER_COLUMNS = ["user_id", "name", "id", "coder"]
@@ -49,6 +59,8 @@ NOTE_COLUMNS = ["note_id", "name", "text", "target_id", "target"]
 """Columns of :attr:`QdpxProject.notes`."""
 PROBLEM_COLUMNS = ["source_id", "selection_id", "code_id", "coder", "start", "end", "problem"]
 """Columns of :attr:`QdpxProject.problems`."""
+SET_COLUMNS = ["set_id", "name", "code_id"]
+"""Columns of :attr:`QdpxProject.sets`."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,9 @@ class QdpxProject:
         :data:`SOURCE_COLUMNS`: one row per text source: its GUID, name, stored text (the
         plain text with CRLF / CR line ends turned into LF), the position convention detected
         (e.g. ``utf16/raw/exclusive``; ``<NA>`` without selections), how many selections it has
-        and how many were placed.
+        and how many were placed, and text_from: the ``.docx`` member its text was extracted
+        from when its plain text is missing or empty (else ``<NA>``; see
+        :mod:`~dsr_workbench.refi.richtext`).
     codes
         :data:`CODE_COLUMNS`, depth first in file order: code_id (ours, from the description's
         ``Code ID`` line, else made from the name, unique), name, parent (its code_id), level,
@@ -73,8 +87,10 @@ class QdpxProject:
         :data:`CODING_COLUMNS`: source_id, start, end (code points into the source's stored
         text, end exclusive), code_id, coder (``<NA>`` if the file names none), quote
         (``text[start:end]``), memo (its notes), created_at (UTC), selection_id, verified
-        (``quote``: the file's quote matched; ``convention``: placed by the source's
-        convention; ``source``: the whole source is coded).
+        (``quote``: the file's quote matched; ``convention``: placed by the convention the
+        source's evidence supports; ``unverified``: placed, but nothing in the file confirms
+        the place, see reason; ``source``: the whole source is coded), reason (why
+        ``unverified``, else ``<NA>``; see :mod:`~dsr_workbench.refi.positions`).
     users
         :data:`USER_COLUMNS`: GUID, name, id (as written) and coder (a name usable as a
         coder: the id if it is one, else the name made safe).
@@ -86,6 +102,9 @@ class QdpxProject:
         ``code``, ``source``, ``case``, ``project``) of what refers to it, if anything.
     problems
         :data:`PROBLEM_COLUMNS`: codings that were not placed and why (start/end as written).
+    sets
+        :data:`SET_COLUMNS`: sets (groups) of codes, one row per member code (not imported:
+        our codebook has no sets; an import says they were left out).
     origin, name, path
         The exporting software, the project's name, the file read.
     """
@@ -102,6 +121,7 @@ class QdpxProject:
     variables: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VARIABLE_COLUMNS))
     notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NOTE_COLUMNS))
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    sets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SET_COLUMNS))
     origin: str | None = None
     name: str | None = None
     path: Path | None = None

@@ -20,10 +20,29 @@ candidate is scored on the selections it places differently from the others by
    text do not map at all.
 
 The standard convention is kept unless another is *clearly* better on the selections where
-they differ (more matching quotes, or at least ``max(2, 20%)`` more clean ends). A selection
-is **never placed silently**: it becomes a problem when it does not map under the chosen
-convention, when its quote does not match (and no other convention matches it either), or when
-a rival convention that the evidence cannot rule out places it elsewhere.
+they differ (more matching quotes, or at least ``max(2, 20%)`` more clean ends).
+
+A selection is **never placed silently and never dropped for want of evidence**. Each row's
+``verified`` says how it was placed: ``quote`` (its quote matches), ``convention`` (by a
+convention the evidence clearly prefers, by the same margin, to the best rival that places it
+elsewhere) or ``unverified`` (with the ``reason``):
+
+- the file has no quote to check against and a rival convention the evidence cannot rule out
+  places it elsewhere: it is placed by the standard's convention, :data:`STANDARD` (Unicode
+  code points of the plain text from 0, end exclusive: REFI-QDA, *Exchange of processed data
+  between qualitative data analysis software packages*, ed. F. van Blommestein, 2019, §9.2
+  "Text selections", as recorded in the reference files' README, ``../shared/refi-qda``; the
+  schemas, ``Project.xsd`` ``PlainTextSelectionType``, say only ``xsd:integer``), which our
+  own exports write too; or, when the evidence has ruled the standard out, by the convention
+  the evidence prefers;
+- its quote matches under no convention: it is placed by the chosen convention (the text may
+  have been edited after coding);
+- its offsets cut a character under the chosen convention (half a surrogate pair, inside a
+  UTF-8 sequence): it is widened to the whole characters.
+
+Only a selection that cannot be placed at all is a ``problem`` (not placed): one that falls
+outside the text, one whose start is after its end, an empty one, and one with a negative
+position (which :func:`~dsr_workbench.refi.read.read_qdpx` refuses before it gets here).
 """
 
 from __future__ import annotations
@@ -45,7 +64,7 @@ __all__ = [
     "stored_text",
 ]
 
-PLACEMENT_COLUMNS: list[str] = ["selection", "start", "end", "verified", "problem"]
+PLACEMENT_COLUMNS: list[str] = ["selection", "start", "end", "verified", "reason", "problem"]
 """Columns of :attr:`Placement.table`."""
 
 
@@ -112,8 +131,9 @@ class Placement:
     table
         One row per selection, in input order, columns :data:`PLACEMENT_COLUMNS`: selection,
         start, end (``Int64`` code points into ``text``, end exclusive; ``<NA>`` when not
-        placed), verified (``quote`` | ``convention``; ``<NA>`` when not placed), problem
-        (why not placed; ``<NA>`` when placed).
+        placed), verified (``quote`` | ``convention`` | ``unverified``; ``<NA>`` when not
+        placed), reason (why ``unverified``; else ``<NA>``), problem (why not placed;
+        ``<NA>`` when placed).
     convention
         The convention chosen (``None`` when the source has no selections).
     """
@@ -157,13 +177,7 @@ def _map(
     if n > 1:
         pair_cr[:-1] = (cps[:-1] == 13) & (cps[1:] == 10)
     to_stored = np.concatenate([[0], np.arange(1, n + 1) - np.cumsum(pair_cr)])
-    if unit == "codepoint":
-        width = np.ones(n, dtype=np.int64)
-    elif unit == "utf16":
-        width = 1 + (cps > 0xFFFF)
-    else:
-        width = 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= 0x10000)
-    cum = np.concatenate([[0], np.cumsum(width)])
+    cum = np.concatenate([[0], np.cumsum(_widths(cps, unit))])
 
     def index(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         idx = np.searchsorted(cum, x, side="left")
@@ -312,48 +326,63 @@ def place_selections(
     rival = rivals[0] if rivals else None
     ambiguous = np.zeros(n_sel, dtype=bool)
     if rival is not None:
-        rival_first = ranked.index(rival) < ranked.index(chosen)
-        if rival_first or (chosen is not standard and not _clear_win(chosen, rival)):
+        # the evidence settles a selection only if it clearly prefers the chosen convention
+        # to the best rival that places it elsewhere (a tie, or a narrow lead, does not)
+        if not _clear_win(chosen, rival):
             ambiguous = (chosen.start != rival.start) | (chosen.end != rival.end)
 
     out_s: list[int | None] = []
     out_e: list[int | None] = []
     verified: list[str | None] = []
+    reasons: list[str | None] = []
     problems: list[str | None] = []
+    base = cps_of[chosen.convention.base]
     for i in range(n_sel):
         a, b = int(starts[i]), int(ends[i])
         cs, ce = int(chosen.start[i]), int(chosen.end[i])
         place: tuple[int, int, str] | None = None
+        why: str | None = None
         problem: str | None = None
-        if has_quote[i]:
-            if chosen.quote[i]:
-                place = (cs, ce, "quote")
-            else:
-                hits = {(int(c.start[i]), int(c.end[i])) for c in candidates if c.quote[i]}
-                if len(hits) == 1:
-                    (hs, he) = hits.pop()
-                    place = (hs, he, "quote")
-                else:
-                    got = repr(_short(stored[cs:ce])) if chosen.valid[i] else "nothing"
-                    problem = (
-                        f"its text {_short(str(quotes[i]))!r} is not at {a}..{b} under "
-                        f"{chosen.convention} (found {got}) nor under any other convention"
-                    )
+        if has_quote[i] and chosen.quote[i]:
+            place = (cs, ce, "quote")
+        elif has_quote[i] and (
+            hits := {(int(c.start[i]), int(c.end[i])) for c in candidates if c.quote[i]}
+        ):
+            if len(hits) == 1:
+                (hs, he) = hits.pop()
+                place = (hs, he, "quote")
+            else:  # the quote is at several places, each under some convention
+                top = next(c for c in ranked if c.quote[i])
+                place = (int(top.start[i]), int(top.end[i]), "unverified")
+                why = (
+                    "its quote is at several places, each under another convention; placed by "
+                    f"{top.convention}"
+                )
         elif not chosen.valid[i]:
-            problem = (
-                f"offsets {a}..{b} fall outside the text ({n_text} characters) or inside a "
-                f"character under {chosen.convention}"
+            problem = _unplaceable(a, b, base, n_text, chosen.convention)
+            if problem is None:  # the offsets cut a character: take the whole characters
+                ws, we = _widen(base, chosen.convention, a, b)
+                place = (ws, we, "unverified")
+                why = (
+                    f"its offsets cut a character under {chosen.convention}; widened to the "
+                    "whole characters"
+                )
+        elif has_quote[i]:
+            place = (cs, ce, "unverified")
+            why = (
+                "its quote is not at its offsets under any convention (the text may have been "
+                f"edited after coding); placed by {chosen.convention}"
             )
         elif ambiguous[i]:
-            other = (
-                repr(_short(stored[int(rival.start[i]) : int(rival.end[i])]))
-                if rival is not None and rival.valid[i]
-                else "nothing"
+            place = (cs, ce, "unverified")
+            by = (
+                "the REFI-QDA standard's code-point convention"
+                if chosen.convention == STANDARD
+                else f"{chosen.convention} (the evidence rules the standard out)"
             )
-            problem = (
-                f"offsets {a}..{b} are ambiguous: {chosen.convention} gives "
-                f"{_short(stored[cs:ce])!r}, {rival.convention if rival else '?'} gives {other}, "
-                "and the file does not say which"
+            why = (
+                f"placed by {by}, unverified: the selections carry no quote text to check "
+                f"against, and {rival.convention if rival else '?'} cannot be ruled out"
             )
         else:
             place = (cs, ce, "convention")
@@ -361,13 +390,62 @@ def place_selections(
             out_s.append(None)
             out_e.append(None)
             verified.append(None)
-            problems.append(problem)
+            reasons.append(None)
+            problems.append(problem or why)
         else:
             out_s.append(place[0])
             out_e.append(place[1])
             verified.append(place[2])
+            reasons.append(why)
             problems.append(None)
-    return Placement(stored, _table(ids, out_s, out_e, verified, problems), chosen.convention)
+    return Placement(
+        stored, _table(ids, out_s, out_e, verified, problems, reasons), chosen.convention
+    )
+
+
+def _widths(cps: np.ndarray, unit: str) -> np.ndarray:
+    """How many units of ``unit`` each code point takes."""
+    if unit == "codepoint":
+        return np.ones(len(cps), dtype=np.int64)
+    if unit == "utf16":
+        return 1 + (cps > 0xFFFF).astype(np.int64)
+    return 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= 0x10000).astype(np.int64)
+
+
+def _unplaceable(a: int, b: int, base: np.ndarray, n_text: int, conv: Convention) -> str | None:
+    """Why native offsets ``a..b`` cannot be placed at all under ``conv`` (``None``: they
+    are inside the text and only cut a character)."""
+    if a < 0 or b < 0:
+        return f"its positions {a}..{b} are negative"
+    if a > b:
+        return f"its startPosition {a} is after its endPosition {b}"
+    if a == b and conv.end == "exclusive":
+        return f"it is empty (startPosition = endPosition = {a})"
+    length = int(_widths(base, conv.unit).sum())
+    last = length if conv.end == "exclusive" else length - 1
+    if b > last:
+        count = f"{n_text} characters"
+        if length != n_text:
+            count += f", {length} positions under {conv}"
+        return f"offsets {a}..{b} fall outside the text ({count})"
+    return None
+
+
+def _widen(base: np.ndarray, conv: Convention, a: int, b: int) -> tuple[int, int]:
+    """Stored offsets of the whole characters that native offsets ``a..b`` touch."""
+    n = len(base)
+    cum = np.concatenate([[0], np.cumsum(_widths(base, conv.unit))])
+    first = int(np.searchsorted(cum, a, side="right")) - 1  # the character holding a
+    stop = int(np.searchsorted(cum, b, side="left"))  # the first boundary at or after b
+    if conv.end == "inclusive":
+        stop = int(np.searchsorted(cum, b, side="right"))
+    first, stop = max(0, min(first, n - 1)), max(1, min(stop, n))
+    pair_cr = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        pair_cr[:-1] = (base[:-1] == 13) & (base[1:] == 10)
+    to_stored = np.concatenate([[0], np.arange(1, n + 1) - np.cumsum(pair_cr)])
+    s, e = int(to_stored[first]), int(to_stored[stop])
+    return s, max(e, s + 1)
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -381,6 +459,7 @@ def _table(
     ends: list[int | None],
     verified: list[str | None],
     problems: list[str | None],
+    reasons: list[str | None] | None = None,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -388,6 +467,7 @@ def _table(
             "start": pd.array(starts, dtype="Int64"),
             "end": pd.array(ends, dtype="Int64"),
             "verified": pd.array(verified, dtype="str"),
+            "reason": pd.array(reasons or [None] * len(ids), dtype="str"),
             "problem": pd.array(problems, dtype="str"),
         },
         columns=PLACEMENT_COLUMNS,

@@ -15,7 +15,7 @@ import pandas as pd
 from dsr_workbench.coding.codebook import RULE_COLUMNS
 from dsr_workbench.core.errors import InputError
 from dsr_workbench.refi.codebook import parse_description, slug, unique
-from dsr_workbench.refi.model import CODE_COLUMNS
+from dsr_workbench.refi.model import CODE_COLUMNS, SET_COLUMNS
 from dsr_workbench.refi.safety import SafeArchive
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "local",
     "norm_guid",
     "parse_codes",
+    "parse_sets",
     "plain_text",
     "timestamp",
 ]
@@ -215,6 +216,36 @@ def parse_codes(
         rows.append(row)
     codes = pd.DataFrame(rows, columns=CODE_COLUMNS)
     return codes, pd.DataFrame(rules, columns=RULE_COLUMNS), by_guid
+
+
+def parse_sets(sets_el: Element | None, code_of: dict[str, str]) -> pd.DataFrame:
+    """Read a ``Sets`` element (sets, or groups, of codes) into :data:`SET_COLUMNS` rows.
+
+    One row per member code (``code_id`` ours; ``<NA>`` for a set without member codes). A
+    member is ``MemberCode guid=...`` in a codebook (``Codebook.xsd``) and ``MemberCode
+    targetGUID=...`` in a project (``Project.xsd``); members that are not codes of the file
+    (sources, unknown GUIDs) are left out. Sets are read so an import can say they exist:
+    our codebook has no sets.
+
+    Examples
+    --------
+    >>> from xml.etree.ElementTree import fromstring
+    >>> el = fromstring('<Sets><Set guid="{00000000-0000-0000-0000-00000000000A}" name="Q">'
+    ...                 '<MemberCode guid="00000000-0000-0000-0000-000000000001"/></Set></Sets>')
+    >>> parse_sets(el, {"00000000-0000-0000-0000-000000000001": "AUDIT"}).values.tolist()
+    [['00000000-0000-0000-0000-00000000000a', 'Q', 'AUDIT']]
+    """
+    rows: list[tuple[str, str, str | None]] = []
+    for el in kids(sets_el, "Set") if sets_el is not None else []:
+        guid = norm_guid(el.get("guid")) or ""
+        name = (el.get("name") or "").strip() or guid
+        members: list[str | None] = [
+            code_of[g]
+            for m in kids(el, "MemberCode")
+            if (g := norm_guid(m.get("targetGUID") or m.get("guid"))) in code_of
+        ]
+        rows.extend((guid, name, code) for code in members or [None])
+    return pd.DataFrame(rows, columns=SET_COLUMNS)
 
 
 def decode_text(data: bytes, where: str) -> str:

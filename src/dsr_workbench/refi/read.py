@@ -8,14 +8,19 @@ detects each source's position convention and places its codings
 :class:`~dsr_workbench.refi.model.QdpxProject` of tidy tables.
 
 Refused with a one-line :class:`~dsr_workbench.core.errors.InputError`: an unsafe archive, XML with
-a DTD or entities, a root that is not ``Project``, a missing ``project.qde``, a source or note
-file that is not in the archive, a plain text that is not UTF-8, an object without a GUID or
+a DTD or entities, a root that is not ``Project``, a missing ``project.qde``, a note file that
+is not in the archive, a source file that is not in the archive when no ``.docx`` of the source
+is either, a hostile or damaged ``.docx``, a plain text that is not UTF-8, an object without a
+GUID or
 two objects with one GUID, and a reference (``CodeRef``, ``NoteRef``, ``SourceRef``,
 ``SelectionRef``, ``VariableRef``, ``creatingUser`` of a source, selection or coding) to a GUID
 that is not defined, and a ``startPosition`` or ``endPosition`` that is not a whole number
 from 0 (``1e30``, ``NaN``, ``-5``, more than 18 digits), naming the selection and its line.
-Codings that cannot be placed (positions past the text, or cutting a character) are not
-refused: they are listed in ``problems``.
+Codings whose place the file cannot confirm are placed and marked ``unverified`` (see
+:mod:`dsr_workbench.refi.positions`); codings that cannot be placed at all (positions past the
+text, a start after its end, an empty selection) are not refused: they are listed in
+``problems``. A source whose plain text is empty or missing is read from its ``.docx``
+(:mod:`dsr_workbench.refi.richtext`).
 """
 
 from __future__ import annotations
@@ -49,9 +54,11 @@ from dsr_workbench.refi.qdaxml import (
     local,
     norm_guid,
     parse_codes,
+    parse_sets,
     plain_text,
     timestamp,
 )
+from dsr_workbench.refi.richtext import source_text
 from dsr_workbench.refi.safety import MAX_XML_FILE_SIZE, SafeArchive, parse_xml
 
 __all__ = ["QdpxProject", "read_qdc", "read_qdpx"]
@@ -158,13 +165,14 @@ def read_qdc(path: str | Path) -> QdpxProject:
             path=path,
             hint="this is not a REFI-QDA codebook (.qdc)",
         )
-    codes, rules, _ = parse_codes(kid(root, "Codes"), GuidRegistry(str(path)))
+    codes, rules, code_of = parse_codes(kid(root, "Codes"), GuidRegistry(str(path)))
     return QdpxProject(
         sources=pd.DataFrame(columns=SOURCE_COLUMNS),
         codes=codes,
         rules=rules,
         codings=pd.DataFrame(columns=CODING_COLUMNS),
         users=pd.DataFrame(columns=USER_COLUMNS),
+        sets=parse_sets(kid(root, "Sets"), code_of),
         origin=root.get("origin"),
         path=path,
     )
@@ -247,6 +255,7 @@ class _Reader:
             variables=pd.DataFrame(self.variables, columns=VARIABLE_COLUMNS),
             notes=notes[NOTE_COLUMNS],
             problems=pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS),
+            sets=parse_sets(kid(self.root, "Sets"), self.code_of),
             origin=self.root.get("origin"),
             name=self.root.get("name"),
             path=self.path,
@@ -358,14 +367,15 @@ class _Reader:
         tag = local(el.tag)
         sid = norm_guid(el.get("guid")) or ""
         label = f"source {el.get('name') or sid!r}"
-        raw = plain_text(el, self.archive, self.reg, label) if tag == "TextSource" else None
+        got = source_text(el, self.archive, self.reg, label) if tag == "TextSource" else None
+        raw = got.text if got is not None else None
         self.note_refs(el, "source")
         self._values(el, "source")
         user = self.reg.ref(el.get("creatingUser"), ("user",), f"the creatingUser of {label}")
         if raw is None:
             skip = (
                 f"{label} is a {tag}; only text sources are read"
-                if tag != "TextSource"
+                if got is None
                 else f"{label} has no plain text (plainTextPath or PlainTextContent)"
             )
             for coding in el.iter():
@@ -384,8 +394,16 @@ class _Reader:
         ids = [norm_guid(sel.get("guid")) or "" for sel in sels]
         placed = place_selections(raw, starts, ends, quotes, ids)
         text = placed.text
+        table = placed.table
+        if got is not None and got.origin == "docx":  # positions into our extraction
+            by = (table["verified"] == "convention").to_numpy()
+            table.loc[by, "verified"] = "unverified"
+            table.loc[by, "reason"] = (
+                f"positions counted into the text of {got.member} (its plain text is missing "
+                "or empty), which may differ from the exporter's plain text"
+            )
         n_placed = 0
-        for sel, row in zip(sels, placed.table.itertuples(index=False), strict=True):
+        for sel, row in zip(sels, table.itertuples(index=False), strict=True):
             who = self.reg.ref(
                 sel.get("creatingUser"), ("user",), "the creatingUser of a selection"
             )
@@ -404,6 +422,7 @@ class _Reader:
                         "quote": text[s:e],
                         "selection_id": row.selection,
                         "verified": row.verified,
+                        "reason": None if pd.isna(row.reason) else str(row.reason),
                         **found,
                     }
                 )
@@ -422,6 +441,7 @@ class _Reader:
                     "quote": text,
                     "selection_id": None,
                     "verified": "source",
+                    "reason": None,
                     **found,
                 }
             )
@@ -433,6 +453,7 @@ class _Reader:
             "convention": str(placed.convention) if placed.convention else None,
             "n_selections": len(sels),
             "n_placed": n_placed,
+            "text_from": got.member if got is not None and got.origin == "docx" else None,
         }
 
     def _position(self, sel: Element, attr: str) -> int:

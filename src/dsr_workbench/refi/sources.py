@@ -75,7 +75,7 @@ class _Matcher:
         for probe in (text, rendered):
             if probe is not None and sha256_text(probe) in self.by_sha:
                 return self.by_sha[sha256_text(probe)], "transcript"
-        tid = self.by_name.get(name.casefold())
+        tid = self.by_name.get(name.casefold()) or self.by_name.get(_stem(name).casefold())
         if tid is not None and _overlap(rendered or text, self.text_of[tid]) >= EDITED_OVERLAP:
             return tid, "edited"
         return None
@@ -161,7 +161,7 @@ def plan_sources(
             "n_codings": int((project.codings["source_id"] == sid).sum()),
             "n_new": 0,
         }
-        base = slug(name.replace(":", " "), "source")  # no ":" in file names (Windows)
+        base = slug(_stem(name).replace(":", " "), "source")  # no ":" in names (Windows)
         rendered, speakers = _render(text, folder / f"{base}.txt")
         found = match(name, text, rendered)
         if found is not None:
@@ -211,6 +211,24 @@ def plan_sources(
                 "participants (or as aliases) before the corpus can load it"
             )
     return rows, targets, files, notes
+
+
+_DOCUMENT_SUFFIXES = (".txt", ".text", ".md", ".docx", ".doc", ".odt", ".rtf", ".pdf", ".html")
+"""File extensions tools keep in a source's name (QualCoder names a source by its file)."""
+
+
+def _stem(name: str) -> str:
+    """A source's name without a document file extension: ``interview.txt`` -> ``interview``.
+
+    Examples
+    --------
+    >>> _stem("interview.txt"), _stem("Interview 3.DOCX"), _stem("v1.2 notes"), _stem(".txt")
+    ('interview', 'Interview 3', 'v1.2 notes', '.txt')
+    """
+    root, dot, suffix = name.strip().rpartition(".")
+    if dot and root.strip() and f".{suffix.lower()}" in _DOCUMENT_SUFFIXES:
+        return root
+    return name
 
 
 def _same_text(path: Path, text: str) -> bool:
