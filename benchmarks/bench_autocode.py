@@ -16,6 +16,7 @@ from benchmarks.generate import codebook_dict, make_text_turns, vocabulary
 from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top, side_by_side
 from dsr_workbench.coding.autocode import auto_code, keyword_regex
 from dsr_workbench.coding.codebook import Codebook, parse_codebook
+from dsr_workbench.coding.textscan_engine import engine_name
 
 NAME = "autocode"
 TITLE = "Auto-coding: 300 keyword rules in one pass"
@@ -104,7 +105,9 @@ def run(ctx: Context) -> Section:
         f"of 20,000 pseudo-words (2 % of them accented), with {N_RULES} keyword rules "
         "(one per code of a three-level codebook; 30 of them two-word phrases) that hit "
         "about 3 % of the words. Ours: `auto_code(turns, codebook)` (a dry run: the "
-        "matches table, with code, rule, turn and offsets). grep: `LC_ALL=C grep -o -i -w -F "
+        "matches table, with code, rule, turn and offsets), with the engine it picks by "
+        f"default ({engine_name()}: Hyperscan candidates checked in numpy when `hyperscan` "
+        "is installed, else the pure-Python trie scan). grep: `LC_ALL=C grep -o -i -w -F "
         "-f keywords.txt` on a file holding the same turn texts, one per line, output "
         "written to a file (not /dev/null, which GNU grep short-cuts); the file is in the "
         "page cache. Naive: one `re.finditer` per rule per turn with the rule's own regex "
@@ -190,10 +193,10 @@ def run(ctx: Context) -> Section:
     section.goals += [
         Goal(
             TITLE,
-            "≥ 0.5× grep's MB/s at ≥ 100 MB",
+            "≥ 1.0× grep's MB/s at ≥ 100 MB",
             f"{vs_grep:.2f}× ({best['ours']:.1f} vs {best['grep']:.1f} MB/s at "
             f"{best['size']:.0f} MB)",
-            None if ctx.quick else vs_grep >= 0.5,
+            None if ctx.quick else vs_grep >= 1.0,
         ),
         Goal(
             TITLE,
@@ -203,7 +206,7 @@ def run(ctx: Context) -> Section:
             None if ctx.quick else best["ours"] / naive_rate >= 50,
         ),
     ]
-    if not ctx.quick and vs_grep < 0.5:
+    if not ctx.quick and vs_grep < 1.0:
         section.profiles.append(
             (
                 f"cProfile of auto_code on {best['size']:.0f} MB",

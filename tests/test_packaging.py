@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _norm(req: str) -> tuple[str, str]:
+    req = req.split(";")[0]  # environment markers: conda has none
     found = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
     assert found, req
     return found.group(1).lower().replace("_", "-"), found.group(2).replace(" ", "")
@@ -24,6 +25,9 @@ def test_environment_yml_matches_pyproject() -> None:
         wanted += project["optional-dependencies"][extra]
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    for d in env["dependencies"]:  # packages conda takes from PyPI (not the project itself)
+        if isinstance(d, dict):
+            conda += [p for p in d.get("pip", []) if not p.startswith("-")]
     conda_map = dict(_norm(d) for d in conda)
     conda_map.pop("python"), conda_map.pop("pip")
     pip_map = dict(_norm(d) for d in wanted)

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsr_workbench.coding.autocode import MATCH_COLUMNS, auto_code
+from dsr_workbench.coding.autocode import MATCH_COLUMNS, AutoCoding, auto_code
 from dsr_workbench.coding.codebook import parse_codebook
 from dsr_workbench.coding.codings import coding_id, fold, make_add_event
+from dsr_workbench.coding.textscan_engine import engine_available
 from dsr_workbench.core.errors import DsrError
 
 PERSPECTIVES = ["client", "cmo", "researcher"]
@@ -99,9 +100,11 @@ def found(result) -> set[tuple[int, str, int, int]]:
     return set(zip(m["turn"], m["code_id"], m["start"], m["end"], strict=True))
 
 
-# Characters chosen to stress case folding (İ ı ſ K ß Σ σ ς ͅ ι) and word boundaries.
-ALPHABET = "abAB İıſKßΣσςͅι-_.\n1"
-WORD = st.text(alphabet="abABİıſKßΣσςͅι-_1", min_size=1, max_size=3)
+# Characters chosen to stress case folding (İ ı ſ K ß ẞ Σ σ ς ͅ ι, non-BMP 𐐀/𐐨) and word
+# boundaries (é, a combining acute, ², apostrophes, hyphens, an emoji, NBSP).
+ALPHABET = "abAB İıſKßẞΣσςͅι-_.\n1é\u0301²'’𐐀𐐨😀\xa0"
+WORD = st.text(alphabet="abABİıſKßẞΣσςͅι-_1é\u0301²'’𐐀𐐨", min_size=1, max_size=3)
+ENGINES = ["python", "hyperscan"] if engine_available() else ["python"]
 REGEXES = [
     r"a+",
     r"\bab",
@@ -154,7 +157,50 @@ def test_auto_code_equals_naive_per_rule_scan(case):
     texts, rules = case
     turns, _ = make_turns(texts)
     book = book_of(rules)
-    assert found(auto_code(turns, book)) == naive(turns, book)
+    expected = naive(turns, book)
+    tables = [auto_code(turns, book, engine=engine).matches for engine in ENGINES]
+    for table in tables:
+        assert found(AutoCoding(table, [])) == expected
+    for table in tables[1:]:  # the engines give the same table, row for row
+        pd.testing.assert_frame_equal(table, tables[0])
+
+
+@pytest.mark.skipif(not engine_available(), reason="hyperscan not installed")
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Trust, TRUST and distrust.", "trust-worthy trust's"],  # ASCII
+        ["Ærø trust\xa0ÆRØ, Straße"],  # Latin-1: one byte per character
+        ["ærø 😀 trust STRASSE straße 𐐀𐐨"],  # UTF-8 with non-BMP characters
+    ],
+)
+def test_engines_agree_on_each_text_encoding(texts):
+    turns, _ = make_turns(texts)
+    book = book_of([{"keywords": ["trust", "ærø", "straße", "𐐨𐐨"]}, {"keywords": ["trust"]}])
+    fast = auto_code(turns, book, engine="hyperscan").matches
+    pd.testing.assert_frame_equal(fast, auto_code(turns, book, engine="python").matches)
+    assert found(AutoCoding(fast, [])) == naive(turns, book)
+    assert len(fast) >= 2
+
+
+def test_environment_variable_forces_the_python_engine(monkeypatch):
+    from dsr_workbench.coding import textscan_engine
+
+    turns, _ = make_turns(["We trust Gamma."])
+    book = book_of([{"keywords": ["trust"]}])
+    called = []
+    monkeypatch.setattr(
+        textscan_engine, "hyperscan_keyword_hits", lambda *a: called.append(a) or None
+    )
+    monkeypatch.setenv("DSR_AUTOCODE_ENGINE", "python")
+    assert list(auto_code(turns, book).matches["match"]) == ["trust"]
+    assert called == []
+
+
+def test_unknown_engine_is_a_clear_error():
+    turns, _ = make_turns(["trust"])
+    with pytest.raises(DsrError, match="unknown auto-coding engine 'grep'"):
+        auto_code(turns, book_of([{"keywords": ["trust"]}]), engine="grep")  # type: ignore[arg-type]
 
 
 def test_auto_code_equals_naive_on_a_larger_corpus():
@@ -186,9 +232,10 @@ def test_auto_code_equals_naive_on_a_larger_corpus():
         {"keywords": ["co-packer", "co"]},
     ]
     book = book_of(rules)
-    result = auto_code(turns, book)
-    assert found(result) == naive(turns, book)
-    assert len(result.matches) > 500
+    for engine in ENGINES:
+        result = auto_code(turns, book, engine=engine)
+        assert found(result) == naive(turns, book)
+        assert len(result.matches) > 500
 
 
 def test_overlapping_keywords_are_all_found():

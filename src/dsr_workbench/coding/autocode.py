@@ -41,6 +41,7 @@ from dsr_workbench.coding.textscan import (
     keyword_regex,
     regex_hits,
 )
+from dsr_workbench.coding.textscan_engine import engine_name
 from dsr_workbench.core.errors import DsrError
 
 __all__ = ["MATCH_COLUMNS", "AutoCoding", "auto_code", "keyword_regex"]
@@ -105,6 +106,7 @@ def auto_code(
     transcripts: pd.DataFrame | None = None,
     unit: Literal["match", "turn"] = "match",
     log_events: pd.DataFrame | None = None,
+    engine: Literal["auto", "hyperscan", "python"] | None = None,
 ) -> AutoCoding:
     r"""Apply every auto-coding rule of a codebook to the turns, in one pass over the corpus.
 
@@ -131,6 +133,13 @@ def auto_code(
         lies after re-anchoring to ``transcripts`` (a transcript edited since: the coding moved,
         it is not made twice). Append the events with
         ``append_events(log, events, only_new=True)`` so that concurrent runs add each once.
+    engine
+        The keyword scanner: ``"hyperscan"`` (candidates from the Hyperscan library, checked in
+        numpy; :mod:`dsr_workbench.coding.textscan_engine`), ``"python"`` (a trie regex in
+        ``re``) or ``"auto"`` (Hyperscan when the ``hyperscan`` package is installed).
+        ``None`` (default) reads the environment variable ``DSR_AUTOCODE_ENGINE``
+        (``auto`` | ``hyperscan`` | ``python``; unset means ``auto``), so
+        ``DSR_AUTOCODE_ENGINE=python`` forces the fallback. Both give the same matches.
 
     Returns
     -------
@@ -142,7 +151,8 @@ def auto_code(
     ------
     DsrError
         A column is missing; ``coder``/``transcripts`` missing when not a dry run; a turn's
-        text does not match its transcript.
+        text does not match its transcript; an unknown ``engine``, or ``"hyperscan"`` where
+        it is not installed.
 
     Examples
     --------
@@ -183,7 +193,10 @@ def auto_code(
             "auto_code needs coder= and transcripts= unless dry_run=True",
             hint="pass the coder's name and the transcripts table",
         )
-    texts = [str(t) for t in turns["text"]]
+    engine_name(engine)  # an unknown or missing engine is an error even without keywords
+    texts = turns["text"].tolist()
+    if not all(type(t) is str for t in texts):
+        texts = [str(t) for t in texts]
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     joined, jstart = join_turns(texts)
     codes = list(codebook.codes["code_id"])
@@ -205,7 +218,7 @@ def auto_code(
         patterns.extend(words["value"])
         first = np.searchsorted(kix[order], np.arange(len(keys)))
         count = np.bincount(kix, minlength=len(keys))
-        s, e, k = (np.asarray(x, dtype=np.int64) for x in keyword_hits(joined, keys))
+        s, e, k = (np.asarray(x, dtype=np.int64) for x in keyword_hits(joined, keys, engine=engine))
         n = count[k]
         row = np.repeat(first[k], n) + _ramp(n)
         s, e = np.repeat(s, n), np.repeat(e, n)
@@ -253,7 +266,7 @@ def auto_code(
                     np.full(len(which), len(patterns) - 1),
                 )
             )
-    matches = _assemble(parts, turns, texts, eligible, codes, patterns)
+    matches = _assemble(parts, turns, joined, jstart, eligible, codes, patterns)
     if dry_run:
         return AutoCoding(matches, [])
     return AutoCoding(matches, _events(matches, turns, transcripts, str(coder), unit, log_events))
@@ -271,7 +284,8 @@ def _ramp(n: np.ndarray) -> np.ndarray:
 def _assemble(
     parts: list[tuple[np.ndarray, ...]],
     turns: pd.DataFrame,
-    texts: list[str],
+    joined: str,
+    jstart: np.ndarray,
     eligible: dict[int, np.ndarray],
     codes: list[str],
     patterns: list[str],
@@ -293,21 +307,27 @@ def _assemble(
     first[1:] = (t[1:] != t[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (c[1:] != c[:-1])
     t, a, b, c, r, p = (x[first] for x in (t, a, b, c, r, p))
     offset = turns["start"].to_numpy(dtype=np.int64)[t]
+    at = jstart[t]
     return pd.DataFrame(
         {
-            "transcript_id": pd.array(turns["transcript_id"].to_numpy()[t], dtype="str"),
+            "transcript_id": turns["transcript_id"].astype("str").array.take(t),
             "turn": turns["turn"].to_numpy(dtype=np.int64)[t],
-            "code_id": pd.array(np.asarray(codes, dtype=object)[c], dtype="str"),
-            "rule": pd.array(np.asarray(list(_RULE_ORDER), dtype=object)[r], dtype="str"),
-            "pattern": pd.array(np.asarray(patterns + [""], dtype=object)[p], dtype="str"),
+            "code_id": _strings(codes).take(c),
+            "rule": _strings(list(_RULE_ORDER)).take(r),
+            "pattern": _strings(patterns + [""]).take(p),
             "start": offset + a,
             "end": offset + b,
             "match": pd.array(
-                [texts[k][x:y] for k, x, y in zip(t.tolist(), a.tolist(), b.tolist(), strict=True)],
+                list(map(joined.__getitem__, map(slice, (at + a).tolist(), (at + b).tolist()))),
                 dtype="str",
             ),
         }
     )
+
+
+def _strings(values: Any) -> Any:
+    """``values`` as a pandas ``str`` array (to ``take`` rows from in C)."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
 def _events(

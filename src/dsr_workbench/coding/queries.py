@@ -12,13 +12,23 @@ of them (a span that starts in the speaker label before a turn belongs to that t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from dsr_workbench.coding.codebook import Codebook
+from dsr_workbench.coding.query_counts import (
+    Factor,
+    distinct_per_group,
+    factor,
+    first_row_of,
+    first_rows,
+    lookup_turns,
+    present,
+    ramp,
+)
 from dsr_workbench.core.errors import DsrError
 
 __all__ = [
@@ -165,18 +175,57 @@ def _attach(codings: pd.DataFrame, turns: pd.DataFrame, fields: Sequence[str]) -
     """:func:`with_turns` limited to ``fields`` (and to what ``codings`` holds)."""
     first, _ = _turn_span(codings, turns)
     out = codings.copy()
-    hit = first >= 0
     for col in fields:
-        if col not in turns.columns:
-            continue
-        values = turns[col].to_numpy()[np.maximum(first, 0)] if len(turns) else np.array([])
-        series = pd.Series(values if len(turns) else [None] * len(out), index=out.index)
-        if col in ("turn", "cycle"):
-            series = pd.array(series.where(hit), dtype="Int64")
-        else:
-            series = series.where(hit)
-        out[col] = series
+        if col in turns.columns:
+            out[col] = _turn_column(turns, col, first, out.index)
     return out
+
+
+def _turn_column(turns: pd.DataFrame, col: str, rows: np.ndarray, index: pd.Index) -> Any:
+    """The turns' ``col`` at ``rows`` (``-1``: missing), as :func:`with_turns` gives it."""
+    hit = rows >= 0
+    values = turns[col].to_numpy()[np.maximum(rows, 0)] if len(turns) else np.array([])
+    series = pd.Series(values if len(turns) else [None] * len(rows), index=index)
+    if col in ("turn", "cycle"):
+        return pd.array(series.where(hit), dtype="Int64")
+    return series.where(hit)
+
+
+def _turn_rows(codings: pd.DataFrame, turns: pd.DataFrame) -> np.ndarray:
+    """Row in ``turns`` of each coding's turn (``-1``: none).
+
+    A coding's own ``turn`` (anchored codings carry one) is looked up by (transcript, turn);
+    a coding without one is placed by its span (:func:`with_turns`). A coding whose start or
+    end is missing (a lost anchor) is on no turn.
+    """
+    _need(turns, ("transcript_id", "start", "end"), "turns")
+    if "turn" not in codings.columns or "turn" not in turns.columns:
+        return _turn_span(codings, turns)[0]
+    try:
+        own = pd.array(codings["turn"], dtype="Int64")
+        t_turn = pd.array(turns["turn"], dtype="Int64")
+    except (TypeError, ValueError):  # turn numbers that are not integers: place by span
+        return _turn_span(codings, turns)[0]
+    if t_turn.isna().any():
+        return _turn_span(codings, turns)[0]
+    tix, ids = pd.factorize(turns["transcript_id"])
+    tix = tix.astype(np.int64)
+    c_codes, c_ids = pd.factorize(codings["transcript_id"])
+    mapped = pd.Index(ids).get_indexer(c_ids).astype(np.int64)
+    cix = np.where(c_codes >= 0, mapped[np.maximum(c_codes, 0)] if len(mapped) else -1, -1)
+    missing = own.isna()
+    rows = lookup_turns(
+        np.where(missing, -1, cix),
+        own.to_numpy(dtype=np.int64, na_value=0),
+        tix,
+        t_turn.to_numpy(dtype=np.int64),
+    )
+    lost = pd.isna(codings["start"]).to_numpy() | pd.isna(codings["end"]).to_numpy()
+    rows[lost] = -1
+    redo = np.flatnonzero(missing & ~lost)
+    if len(redo):  # no turn of its own: place by span
+        rows[redo] = _turn_span(codings.iloc[redo], turns)[0]
+    return rows
 
 
 def coded_quotes(
@@ -231,11 +280,17 @@ def coded_quotes(
     return table.drop(columns="_r").reset_index(drop=True)
 
 
-def _explode_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    lineage = {c: [c, *codebook.ancestors(c)] for c in codebook.codes["code_id"]}
-    known = codings.loc[codings["code_id"].isin(lineage).to_numpy()]
-    rolled = known.assign(code_id=known["code_id"].map(lineage)).explode("code_id")
-    return pd.concat([rolled, codings.loc[~codings["code_id"].isin(lineage).to_numpy()]])
+def _lineage(codes: Factor, codebook: Codebook) -> tuple[Factor, np.ndarray, np.ndarray]:
+    """Roll codes up: the rolled codes, and per code the CSR (start, flat) of its lineage."""
+    known = set(codebook.codes["code_id"])
+    lineage = [[c, *codebook.ancestors(c)] if c in known else [c] for c in codes.uniques.tolist()]
+    labels = sorted({c for line in lineage for c in line if not pd.isna(c)})
+    labels += [c for c in codes.uniques.tolist() if pd.isna(c)][:1]
+    rolled = Factor(np.zeros(0, dtype=np.int64), pd.Index(labels, dtype=codes.uniques.dtype))
+    pos = {c: i for i, c in enumerate(labels) if not pd.isna(c)}
+    flat = np.array([pos.get(c, rolled.na) for line in lineage for c in line], dtype=np.int64)
+    lens = np.array([len(line) for line in lineage], dtype=np.int64)
+    return rolled, np.concatenate([[0], np.cumsum(lens)]), flat
 
 
 def code_frequencies(
@@ -251,7 +306,8 @@ def code_frequencies(
     Parameters
     ----------
     codings, turns
-        See the module docstring.
+        See the module docstring. Codings that carry a ``turn`` (anchored codings) are counted
+        on that turn; the others on the turn their span overlaps.
     by
         ``None`` (overall) or one of :data:`BY` (transcript, organisation, perspective, kind,
         cycle, participant, coder).
@@ -264,7 +320,8 @@ def code_frequencies(
     -------
     pandas.DataFrame
         code_id, the ``by`` column (e.g. ``transcript_id``), segments (codings), transcripts,
-        participants (distinct speakers of the coded turns); sorted by code and group.
+        participants (distinct speakers of the coded turns); sorted by code and group. A
+        group value the turns give is missing (NaN) for codings on no turn.
 
     Examples
     --------
@@ -280,22 +337,81 @@ def code_frequencies(
     """
     if by is not None and by not in BY:
         raise DsrError(f"cannot group by {by!r}", hint=f"use one of {', '.join(BY)} or None")
-    wanted = ["turn", "participant_id"] + ([BY[by]] if by is not None else [])
-    table = _attach(_slim(codings), turns, wanted)
+    col = BY[by] if by is not None else None
+    rows = _turn_rows(codings, turns)
+    if rollup and codebook is None:
+        raise DsrError("rollup=True needs the codebook", hint="pass codebook=")
+    own = _slim(codings).columns
+    if col is not None and col not in turns.columns and col not in own:
+        raise DsrError(f"turns lack column {col!r}", hint="pass the corpus turns table")
+    _need(turns, ("participant_id",), "turns")
+    code = factor(codings["code_id"])
+    where = np.arange(len(codings), dtype=np.int64)  # the coding each counted row is
+    c = code.codes
+    base = code
     if rollup:
-        if codebook is None:
-            raise DsrError("rollup=True needs the codebook", hint="pass codebook=")
-        table = _explode_ancestors(table, codebook)
-    keys = ["code_id"] + ([BY[by]] if by is not None else [])
-    if by is not None and BY[by] not in table.columns:
-        raise DsrError(f"turns lack column {BY[by]!r}", hint="pass the corpus turns table")
-    grouped = table.groupby(keys, sort=True, dropna=False)
-    out = grouped.agg(
-        segments=("code_id", "size"),
-        transcripts=("transcript_id", "nunique"),
-        participants=("participant_id", "nunique"),
-    ).reset_index()
-    return out
+        assert codebook is not None
+        rolled, start, flat = _lineage(code, codebook)
+        n = np.diff(start)[c]
+        where = np.repeat(where, n)
+        c = flat[np.repeat(start[c], n) + ramp(n)]
+        code = rolled
+    on_turns = col is not None and col in turns.columns
+    if col is None:
+        group = Factor(np.zeros(len(turns), dtype=np.int64), pd.Index([0]))
+        g = np.zeros(len(where), dtype=np.int64)
+    elif on_turns:
+        group = factor(turns[col])
+        g = group.at(rows)[where]
+    else:
+        group = factor(codings[col])
+        g = group.codes[where]
+    gid = c * group.size + g
+    n_groups = code.size * group.size
+    segments = np.bincount(gid, minlength=n_groups)
+    nonzero = np.flatnonzero(segments)
+    if col == "transcript_id" and on_turns:  # one transcript per group, none on no turn
+        transcripts = (nonzero % group.size != group.na).astype(np.int64)
+    else:
+        t = factor(codings["transcript_id"])
+        transcripts = distinct_per_group(gid, t.codes[where], n_groups, t.size, t.na)[nonzero]
+    p = factor(turns["participant_id"])
+    participants = distinct_per_group(gid, p.at(rows)[where], n_groups, p.size, p.na)[nonzero]
+    # the key columns as groupby gives them (dtype included): from one row per distinct key
+    ci = nonzero // group.size
+    rep = first_row_of(base.codes, None)
+    keys = codings[["code_id"]].iloc[rep[rep >= 0]].reset_index(drop=True)
+    if rollup:
+        assert codebook is not None
+        keys = _explode_ancestors(keys, codebook)
+    out: dict[str, Any] = {"code_id": _level(keys["code_id"]).take(ci)}
+    if col is not None:
+        gi = nonzero % group.size
+        used = present(gi, group.size)
+        first = first_row_of(group.codes, used)
+        if on_turns:
+            if (rows < 0).any():  # as with_turns: a coding on no turn reads row 0, masked
+                first[used == group.na] = -1
+            value = _turn_column(turns, col, first, pd.RangeIndex(len(used)))
+        else:
+            value = codings[col].iloc[first].reset_index(drop=True)
+        out[col] = _level(pd.Series(value)).take(np.searchsorted(used, gi))
+    out |= {"segments": segments[nonzero], "transcripts": transcripts}
+    out["participants"] = participants
+    return pd.DataFrame(out)
+
+
+def _level(key: pd.Series) -> pd.Index:
+    """The distinct values of a key column, sorted and typed as ``groupby`` gives them."""
+    frame = pd.DataFrame({"k": key, "n": 0})
+    return frame.groupby("k", sort=True, dropna=False)["n"].size().index
+
+
+def _explode_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    lineage = {c: [c, *codebook.ancestors(c)] for c in codebook.codes["code_id"]}
+    known = codings.loc[codings["code_id"].isin(lineage).to_numpy()]
+    rolled = known.assign(code_id=known["code_id"].map(lineage)).explode("code_id")
+    return pd.concat([rolled, codings.loc[~codings["code_id"].isin(lineage).to_numpy()]])
 
 
 def code_crosstab(
@@ -314,9 +430,11 @@ def code_crosstab(
         The codes (rows) to include, in this order; default every code used.
     perspective
         The turns column for the columns of the table (``perspective``, ``organisation``,
-        ``kind``, ``cycle``...).
+        ``kind``, ``cycle``...); a column of the codings (e.g. ``coder``) if the turns lack it.
     unit
         What is counted: codings (``segment``), distinct coded turns, or distinct participants.
+        Codings that carry a ``turn`` (anchored codings) are counted on that turn; the others
+        on the turn their span overlaps.
 
     Returns
     -------
@@ -335,17 +453,52 @@ def code_crosstab(
     PRICE             1    0
     TRUST             1    1
     """
-    table = _attach(_slim(codings, perspective), turns, ["turn", "participant_id", perspective])
-    if perspective not in table.columns:
+    rows = _turn_rows(codings, turns)
+    on_turns = perspective in turns.columns
+    if not on_turns and perspective not in _slim(codings, perspective).columns:
         raise DsrError(f"turns lack column {perspective!r}", hint="pass the corpus turns table")
-    table = table.loc[table[perspective].notna().to_numpy()]
-    if unit == "turn":
-        table = table.drop_duplicates(["code_id", "transcript_id", "turn"])
-    elif unit == "participant":
-        table = table.drop_duplicates(["code_id", "participant_id"])
-    elif unit != "segment":
+    if unit not in ("segment", "turn", "participant"):
         raise DsrError(f"unit {unit!r} is not segment, turn or participant")
-    cross = pd.crosstab(table["code_id"], table[perspective])
+    side = factor(turns[perspective]) if on_turns else factor(codings[perspective])
+    v = side.at(rows) if on_turns else side.codes
+    keep = np.flatnonzero(v != side.na)
+    code = factor(codings["code_id"])
+    c, v = code.codes[keep], v[keep]
+    if unit != "segment":
+        if unit == "turn":
+            t = factor(codings["transcript_id"])
+            turn_no = factor(turns["turn"]) if "turn" in turns.columns else None
+            if turn_no is None:
+                raise DsrError("turns lack column 'turn'", hint="pass the corpus turns table")
+            key = [(t.codes[keep], t.size), (turn_no.at(rows[keep]), turn_no.size)]
+        else:
+            _need(turns, ("participant_id",), "turns")
+            who = factor(turns["participant_id"])
+            key = [(who.at(rows[keep]), who.size)]
+        first = first_rows((c, code.size), *key)
+        c, v = c[first], v[first]
+    counts = np.bincount(c * side.size + v, minlength=code.size * side.size)
+    counts = counts.reshape(code.size, side.size)
+    # the table's labels as pd.crosstab gives them: from one row per (code, value) pair, the
+    # values typed as with_turns types the whole column
+    pairs = np.flatnonzero(counts.ravel())
+    ci, vi = pairs // side.size, pairs % side.size
+    if on_turns:
+        used = present(side.at(rows), side.size)
+        first = first_row_of(side.codes, used)
+        if (rows < 0).any():  # as with_turns: a coding on no turn reads row 0, masked
+            first[used == side.na] = -1
+        probe = _turn_column(turns, perspective, first, pd.RangeIndex(len(used)))
+        label = pd.Series(probe).iloc[np.searchsorted(used, vi)]
+    else:
+        label = codings[perspective].iloc[first_row_of(side.codes, vi)]
+    names = codings["code_id"].iloc[first_row_of(code.codes, ci)]
+    shape = pd.crosstab(
+        names.reset_index(drop=True).rename("code_id"),
+        pd.Series(label).reset_index(drop=True).rename(perspective),
+    )
+    at = np.ix_(code.uniques.get_indexer(shape.index), side.uniques.get_indexer(shape.columns))
+    cross = pd.DataFrame(counts[at], index=shape.index, columns=shape.columns)
     if codes is not None:
         cross = cross.reindex(index=list(codes), fill_value=0)
     return cross.astype("int64")

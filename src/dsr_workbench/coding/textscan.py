@@ -4,7 +4,13 @@ The turns are joined into one string with a ``NUL`` before each turn; every matc
 match *within one turn*, exactly as scanning each turn on its own would give.
 
 Keywords
-    are case-folded the way ``re.IGNORECASE`` compares characters (simple lower case plus
+    are found by the Hyperscan engine of :mod:`dsr_workbench.coding.textscan_engine` when the
+    ``hyperscan`` package is installed (``engine=`` or the environment variable
+    ``DSR_AUTOCODE_ENGINE`` choose), and otherwise by the pure-Python scan described here;
+    both give the same matches. A key's matches never overlap each other (as ``re.finditer``
+    resumes after a match); different keys' matches may.
+    The Python scan: keywords are case-folded the way ``re.IGNORECASE`` compares characters
+    (simple lower case plus
     ``re``'s extra case classes such as i/ı, s/ſ, σ/ς), put in a trie, and matched by one
     regex ``\\W(?=(trie)(?!\\w))`` over the folded corpus: a zero-width match at each word
     start, so overlapping keywords are all found; a shorter keyword that is a prefix of the
@@ -19,12 +25,14 @@ Regexes
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
+
+from dsr_workbench.coding.casefold import fold_tables, re_fold
+from dsr_workbench.coding.textscan_engine import engine_name, hyperscan_keyword_hits
 
 __all__ = ["SEP", "join_turns", "keyword_hits", "keyword_key", "keyword_regex", "regex_hits"]
 
@@ -46,74 +54,6 @@ def keyword_regex(keyword: str) -> str:
     return r"(?<!\w)" + r"\s+".join(map(re.escape, keyword.split())) + r"(?!\w)"
 
 
-# --------------------------------------------------------------------------- case folding
-#
-# re.IGNORECASE treats characters a and b as equal when their simple lower cases are equal or
-# belong to one of re's extra case classes (i/ı, s/ſ, σ/ς, ...). _fold maps every character to
-# one representative of that relation, so "a matches b ignoring case" is "_fold(a) == _fold(b)".
-
-
-class _Tables(NamedTuple):
-    canon: dict[int, int]  # lower case -> class representative (a word character if any)
-    unsafe: re.Pattern[str]  # characters for which str.lower() differs from the re fold
-    noncanon: re.Pattern[str] | None  # lower-case characters that are not representatives
-    translate: dict[int, int]
-
-
-@functools.cache
-def _tables() -> _Tables:
-    import _sre
-
-    try:  # re's extra case classes (CPython >= 3.11)
-        from re._casefix import _EXTRA_CASES as extra  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - then only simple lower case is used
-        extra = {}
-
-    def isword(cp: int) -> bool:
-        ch = chr(cp)
-        return ch.isalnum() or ch == "_"
-
-    canon: dict[int, int] = {}
-    for low, others in extra.items():
-        members = sorted({low, *others})
-        words = [c for c in members if isword(c)]
-        rep = min(words or members)
-        canon.update({c: rep for c in members if c != rep})
-    unsafe = []
-    for cp in range(0x110000):
-        if 0xD800 <= cp < 0xE000:
-            continue
-        ch = chr(cp)
-        low = _sre.unicode_tolower(cp)
-        full = ch.lower()
-        if low == cp and full == ch and cp not in canon:
-            continue
-        folded = canon.get(low, low)
-        if (
-            len(full) != 1
-            or canon.get(ord(full), ord(full)) != folded
-            or isword(cp) != isword(folded)
-        ):
-            unsafe.append(ch)
-    noncanon = "".join(chr(c) for c in canon)
-    return _Tables(
-        canon=canon,
-        unsafe=re.compile("[" + "".join(map(re.escape, unsafe)) + "]"),
-        noncanon=re.compile("[" + re.escape(noncanon) + "]") if noncanon else None,
-        translate=dict(canon),
-    )
-
-
-def _fold(text: str) -> str:
-    """Fold a short string character by character (keywords, matched text)."""
-    if text.isascii():
-        return text.lower()
-    import _sre
-
-    canon = _tables().canon
-    return "".join(chr(canon.get(c, c)) for c in map(_sre.unicode_tolower, map(ord, text)))
-
-
 def keyword_key(text: str) -> str:
     """Return the key of a keyword (or matched text): case-folded, whitespace runs as one space.
 
@@ -124,14 +64,14 @@ def keyword_key(text: str) -> str:
     >>> keyword_key("Open\\n  BOOK"), keyword_key("ſtraße") == keyword_key("STRAßE")
     ('open book', True)
     """
-    return " ".join(_fold(text).split())
+    return " ".join(re_fold(text).split())
 
 
 def _fold_corpus(text: str) -> str | None:
     """Fold the joined corpus fast (``str.lower`` in C); ``None`` if that would not be exact."""
     if text.isascii():
         return text.lower()
-    tables = _tables()
+    tables = fold_tables()
     if tables.unsafe.search(text):
         return None
     low = text.lower()
@@ -182,7 +122,9 @@ def join_turns(texts: Sequence[str]) -> tuple[str, np.ndarray]:
     return SEP + SEP.join(texts), starts.astype(np.int64)
 
 
-def keyword_hits(joined: str, keys: list[str]) -> tuple[list[int], list[int], list[int]]:
+def keyword_hits(
+    joined: str, keys: list[str], *, engine: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Find every whole-word, case-insensitive match of every keyword, in one scan.
 
     Parameters
@@ -191,22 +133,62 @@ def keyword_hits(joined: str, keys: list[str]) -> tuple[list[int], list[int], li
         The turns joined by :func:`join_turns`.
     keys
         Distinct keyword keys (:func:`keyword_key`).
+    engine
+        ``"hyperscan"`` (:mod:`dsr_workbench.coding.textscan_engine`), ``"python"`` (one
+        ``re`` scan of a trie regex) or ``"auto"`` (Hyperscan when installed); ``None`` reads
+        the environment variable ``DSR_AUTOCODE_ENGINE`` (default ``auto``). Both engines
+        give the same matches.
 
     Returns
     -------
     starts, ends, which
         Offsets into ``joined`` and the index in ``keys`` of every match (overlapping matches
-        of different keys included), in scan order.
+        of different keys included; one key's matches do not overlap, as ``re.finditer``
+        gives them), in no particular order.
 
     Examples
     --------
     >>> joined, _ = join_turns(["Supply chain: the supply-chain team.", "CHAIN"])
     >>> keys = [keyword_key(k) for k in ["supply chain", "supply", "chain"]]
-    >>> [(joined[s:e], keys[k]) for s, e, k in zip(*keyword_hits(joined, keys))]
+    >>> sorted((int(s), joined[s:e], keys[k]) for s, e, k in zip(*keyword_hits(joined, keys)))
     ... # doctest: +NORMALIZE_WHITESPACE
-    [('Supply chain', 'supply chain'), ('Supply', 'supply'), ('chain', 'chain'),
-     ('supply', 'supply'), ('chain', 'chain'), ('CHAIN', 'chain')]
+    [(1, 'Supply', 'supply'), (1, 'Supply chain', 'supply chain'), (8, 'chain', 'chain'),
+     (19, 'supply', 'supply'), (26, 'chain', 'chain'), (38, 'CHAIN', 'chain')]
     """
+    if engine_name(engine) == "hyperscan":
+        fast = hyperscan_keyword_hits(joined, keys)
+        if fast is not None:
+            return _one_key_no_overlap(*fast)
+    return _one_key_no_overlap(*_python_keyword_hits(joined, keys))
+
+
+def _one_key_no_overlap(
+    starts: Any, ends: Any, which: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop a key's matches that overlap its previous one, as ``re.finditer`` would skip them.
+
+    Only keys with non-word characters inside can overlap themselves (``a-a`` in ``a-a-a``).
+    """
+    s, e, k = (np.asarray(x, dtype=np.int64) for x in (starts, ends, which))
+    order = np.lexsort((s, k))
+    so, eo, ko = s[order], e[order], k[order]
+    clash = np.flatnonzero((ko[1:] == ko[:-1]) & (so[1:] < eo[:-1])) + 1
+    if not len(clash):
+        return s, e, k
+    keep = np.ones(len(s), dtype=bool)
+    for key in np.unique(ko[clash]).tolist():
+        rows = np.flatnonzero(ko == key)
+        last = -1
+        for r in rows.tolist():
+            if so[r] < last:
+                keep[order[r]] = False
+            else:
+                last = int(eo[r])
+    return s[keep], e[keep], k[keep]
+
+
+def _python_keyword_hits(joined: str, keys: list[str]) -> tuple[list[int], list[int], list[int]]:
+    """The pure-Python scan: one ``re`` trie regex over the folded corpus."""
     folded = _fold_corpus(joined)
     flags = 0
     haystack = joined if folded is None else folded
