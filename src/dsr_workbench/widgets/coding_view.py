@@ -185,12 +185,16 @@ class CodingView(SuggestionReview):
 
     def _fill_transcripts(self) -> None:
         table = self.transcripts_table
-        self.transcript.options = [
+        current = self.transcript.value
+        options = [
             (f"{t} · {str(k).replace('_', ' ')} · cycle {c} · {d}", t)
             for t, k, c, d in zip(
                 table["transcript_id"], table["kind"], table["cycle"], table["date"], strict=True
             )
         ]
+        self.transcript.options = options
+        ids = [v for _, v in options]
+        self.transcript.value = current if current in ids else (ids[0] if ids else None)
         self.view.coders = sorted(
             p.stem for p in (self.data_dir / "codings").glob("*.jsonl") if p.stem != self.coder
         )
@@ -459,6 +463,7 @@ class CodingView(SuggestionReview):
         if self._reload_corpus is not None:
             self.transcripts_table, self.turns_table = self._reload_corpus()
         self.view.reload = False
+        self._fill_transcripts()
         self._reload()
         self._on_transcript()
         self.view.status = "reloaded"

@@ -407,9 +407,9 @@ function render({ model, el: host }) {
     agree.replaceChildren();
     if (!keep || !rows.length) return;
     const tbl = el("table", "dsr-cv-agree");
-    const fmt = (x) => (x === null || x === undefined ? "–" : x.toFixed(2));
+    const fmt = (x) => (x === null || x === undefined ? "–" : Math.abs(x) < 0.005 ? "0.00" : x.toFixed(2));
     tbl.innerHTML = `<tr><th>code (this transcript)</th><th>α</th><th>κ</th><th>agree</th></tr>` +
-      rows.map((r) => `<tr data-code="${esc(r.code)}"><td>${esc(r.name)}</td><td>${fmt(r.alpha)}</td><td>${fmt(r.kappa)}</td><td>${r.pct === null ? "–" : Math.round(100 * r.pct) + "%"}</td></tr>`).join("");
+      rows.map((r) => `<tr data-code="${esc(r.code)}"><td>${esc(r.name)}</td><td>${fmt(r.alpha)}</td><td>${fmt(r.kappa)}</td><td>${r.pct === null ? "–" : (Math.floor(1000 * r.pct) / 10).toFixed(1) + "%"}</td></tr>`).join("");
     agree.append(el("div", null, `agreement with ${keep} (characters as units)`), tbl);
   }
 
@@ -502,7 +502,7 @@ function render({ model, el: host }) {
   search.addEventListener("input", () => { drawPalette(); });
   search.addEventListener("keydown", (e) => {
     e.stopPropagation(); // typing here never reaches the notebook
-    if (e.key === "Enter") { e.preventDefault(); const c = (picked && shown.some((x) => x.id === picked)) ? picked : shown[0] && shown[0].id; if (c) { picked = c; apply(c); } search.blur(); root.focus(); }
+    if (e.key === "Enter") { e.preventDefault(); const c = (picked && shown.some((x) => x.id === picked)) ? picked : shown[0] && shown[0].id; if (c) { picked = c; search.value = ""; apply(c); drawPalette(); } search.blur(); root.focus(); }
     else if (e.key === "Escape") { e.preventDefault(); search.value = ""; drawPalette(); root.focus(); }
     else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
@@ -558,7 +558,7 @@ function render({ model, el: host }) {
   };
   const onCodes = () => { fillCodes(); redraw(true); };
   const onError = () => { localError = ""; showError(); };
-  const onStatus = () => { statusLine.textContent = model.get("status") || ""; };
+  const onStatus = () => { statusLine.textContent = model.get("status") || ""; if (localError) setError(""); };
   const onRecent = () => drawPalette();
   const onCompare = () => fillCompare();
   const handlers = [["change:text", onText], ["change:turns", onText], ["change:spans", onSpans], ["change:codes", onCodes],
