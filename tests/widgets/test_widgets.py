@@ -1,7 +1,7 @@
 """Widgets driven from Python: set values, click buttons, then check the files and figures.
 
 Every expected value is computed by calling the library directly (relationship_gap,
-dyad_table, segment, rating_summary, read_log), so these tests check the wiring, not numbers
+dyad_table, segment, rating_summary), so these tests check the wiring, not numbers
 copied from a run. The study is a temporary copy of the example study.
 """
 
@@ -21,15 +21,12 @@ import pytest
 from dsr_workbench.analysis.differentiation import DEFAULT_WEIGHTS, segment
 from dsr_workbench.analysis.gap import dyad_table, relationship_gap
 from dsr_workbench.analysis.survey import read_survey
-from dsr_workbench.coding.codebook import parse_codebook
-from dsr_workbench.coding.codings import fold, read_log
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.read import load_corpus
 from dsr_workbench.corpus.study import load_study
 from dsr_workbench.dsr.record import load_evaluations, rating_summary, write_episode
 from dsr_workbench.widgets import (
     AGGREGATE,
-    CodingView,
     DifferentiationWhatIf,
     EvaluationForm,
     GapExplorer,
@@ -71,135 +68,8 @@ def survey(study):
     return read_survey(study.data_dir / "survey")
 
 
-def _view(study, corpus, coder: str) -> CodingView:
-    transcripts, turns = corpus
-    return CodingView(
-        transcripts, turns, parse_codebook(CODEBOOK), coder=coder, data_dir=study.data_dir
-    )
-
-
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-# --------------------------------------------------------------------------- coding view
-
-
-def test_apply_code_to_turns_appends_at_once(study, corpus):
-    view = _view(study, corpus, "T1")
-    view.transcript.value = "I02"
-    view.turns_select.value = (4, 6)
-    view.code.value = "CAP"
-    view.memo_text.value = "selection criteria"
-    view.apply_button.click()
-    assert view.errors.last is None
-    events = _lines(view.log)  # read from disk: on file the moment the button returns
-    turns = corpus[1].set_index(["transcript_id", "turn"])
-    assert [(e["event"], e["code_id"], e["origin"], e["memo"]) for e in events] == [
-        ("add", "CAP", "manual", "selection criteria")
-    ] * 2
-    assert [e["quote"] for e in events] == [
-        turns.loc[("I02", 4), "text"],
-        turns.loc[("I02", 6), "text"],
-    ]
-    assert len(view.codings) == 2 and "Capacity access" in view.text.value
-    assert len(view.here.options) == 2
-
-
-def test_apply_code_to_span(study, corpus):
-    view = _view(study, corpus, "T2")
-    view.transcript.value = "I02"
-    view.turns_select.value = (8,)
-    view.span.value = "take-or-pay commitment"
-    view.code.value = "CAP"
-    view.apply_button.click()
-    (event,) = _lines(view.log)
-    text = corpus[0].set_index("transcript_id").loc["I02", "text"]
-    assert text[event["start"] : event["end"]] == event["quote"] == "take-or-pay commitment"
-    assert view.span.value == ""
-
-
-def test_span_not_in_turn_is_shown_and_nothing_written(study, corpus):
-    view = _view(study, corpus, "T3")
-    view.transcript.value = "I02"
-    view.turns_select.value = (8,)
-    view.span.value = "words nobody said"
-    view.code.value = "CAP"
-    view.apply_button.click()
-    assert "are not in turn 8" in view.errors.last
-    assert view.errors.output.outputs  # shown in the page, not swallowed
-    assert not view.log.exists()
-
-
-def test_apply_without_code_shows_error(study, corpus):
-    view = _view(study, corpus, "T4")
-    view.transcript.value = "I02"
-    view.turns_select.value = (2,)
-    view.apply_button.click()
-    assert view.errors.last.startswith("no code selected")
-
-
-def test_remove_and_memo_append_events(study, corpus):
-    view = _view(study, corpus, "T5")
-    view.transcript.value = "I02"
-    view.turns_select.value = (4, 6)
-    view.code.value = "CAP"
-    view.apply_button.click()
-    view.here.value = (view.here.options[0][1],)
-    view.memo_text.value = "ask Noah"
-    view.memo_button.click()
-    assert "memo: ask Noah" in view.here.options[0][0]
-    view.here.value = ()
-    view.turns_select.value = (6,)
-    view.remove_button.click()  # nothing picked: the selected code in the selected turn
-    kinds = [e["event"] for e in _lines(view.log)]
-    assert kinds == ["add", "add", "memo", "remove"]
-    current = fold(read_log(view.log))
-    assert current["quote"].tolist() == [view.codings["quote"].iloc[0]]
-    assert current["memo"].tolist() == ["ask Noah"]
-
-
-def test_suggestions_accept_and_reject_are_on_record(study, corpus):
-    view = _view(study, corpus, "T6")
-    view.transcript.value = "I02"
-    view.suggest_button.click()
-    pending = list(view.suggestions)
-    assert pending and {e["code_id"] for e in pending} <= {"TRUST", "CAP"}
-    view.accept_button.click()
-    view.reject_button.click()
-    events = _lines(view.log)
-    assert [(e["event"], e.get("origin"), e.get("memo")) for e in events] == [
-        ("add", f"rule:{pending[0]['code_id']}", None),
-        ("add", f"rule:{pending[1]['code_id']}", None),
-        ("remove", None, "rejected suggestion"),
-    ]
-    assert fold(read_log(view.log))["coding_id"].tolist() == [pending[0]["coding_id"]]
-    view.suggest_button.click()  # neither the accepted nor the rejected one comes back
-    assert [e["coding_id"] for e in view.suggestions] == [e["coding_id"] for e in pending[2:]]
-
-
-def test_accept_without_suggestion_shows_error(study, corpus):
-    view = _view(study, corpus, "T7")
-    assert view.accept_button.disabled
-    view.accept_button.click()  # a click on a disabled button from Python still runs
-    assert view.errors.last.startswith("no pending suggestion")
-
-
-def test_filters_and_code_search(study, corpus):
-    transcripts, turns = corpus
-    view = _view(study, corpus, "T8")
-    view.kind.value = "focus_group"
-    assert [v for _, v in view.transcript.options] == [
-        t for t in transcripts["transcript_id"] if t.startswith("FG")
-    ]
-    view.kind.value = "all"
-    view.perspective.value = "cmo"
-    having = set(turns.loc[turns["perspective"] == "cmo", "transcript_id"])
-    assert {v for _, v in view.transcript.options} == having
-    view.search.value = "trust"
-    assert [v for _, v in view.code.options] == ["REL", "TRUST"]
-    view.code.value = "TRUST"
-    assert "Trust" in view.code_info.value
 
 
 # --------------------------------------------------------------------------- gap explorer

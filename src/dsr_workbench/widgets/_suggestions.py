@@ -1,25 +1,23 @@
-"""Auto-coding review for the coding view: suggest, then accept, reject or skip one by one.
+"""Auto-coding review for the coding view: suggestions drawn dashed, accepted or rejected.
 
-:func:`~dsr_workbench.coding.autocode.auto_code` proposes ``add`` events for the transcript that the
-coder's log does not hold yet (nor ever held); *accept* appends one to the log, *reject*
-appends it together with its ``remove`` event (memo ``rejected suggestion``), in one atomic
-append, so the decision is on record and the rule does not propose it again.
+:func:`~dsr_workbench.coding.autocode.auto_code` proposes ``add`` events for the transcript that
+the coder's log does not hold yet (nor ever held); the view draws them dashed. *Accept*
+appends one to the log; *reject* appends it together with its ``remove`` event (memo
+``rejected suggestion``), in one atomic append, so the decision is on record and the rule
+does not propose it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
 import pandas as pd
 
 from dsr_workbench.coding.autocode import auto_code
 from dsr_workbench.coding.codebook import Codebook
 from dsr_workbench.coding.codings import append_events, read_log
 from dsr_workbench.core.errors import DsrError
-from dsr_workbench.widgets._common import escape
 
 __all__ = ["SuggestionReview"]
 
@@ -27,47 +25,31 @@ __all__ = ["SuggestionReview"]
 class SuggestionReview:
     """The suggestion part of :class:`~dsr_workbench.widgets.CodingView` (a mixin).
 
-    The view provides ``log``, ``coder``, ``codebook``, ``transcripts_table``, ``colors``,
-    ``names``, ``_turns()`` (the current transcript's turns) and ``_done(message)``.
+    The view provides ``log``, ``coder``, ``codebook``, ``transcripts_table``, ``names``,
+    ``current_turns()``, ``_remember(label, log, inverse)`` and ``_done(message)``.
     """
 
     log: Path
     coder: str
     codebook: Codebook
     transcripts_table: pd.DataFrame
-    colors: dict[str, str]
     names: dict[str, str]
     suggestions: list[dict[str, Any]]
-    _turns: Callable[[], pd.DataFrame]
-    _done: Callable[[str], None]
 
-    def _review_box(self, guard: Callable[[Any], Any]) -> w.VBox:
-        self.suggestions = []
-        self.suggest_button = w.Button(description="suggest codes", icon="magic")
-        self.accept_button = w.Button(description="accept", button_style="success", disabled=True)
-        self.reject_button = w.Button(description="reject", button_style="danger", disabled=True)
-        self.skip_button = w.Button(description="skip", disabled=True)
-        self.suggestion_html = w.HTML()
-        for name in (
-            "suggest_button",
-            "accept_button",
-            "reject_button",
-            "skip_button",
-            "suggestion_html",
-        ):
-            getattr(self, name).add_class(f"dsr-coding-{name.replace('_', '-')}")
-        self.suggest_button.on_click(guard(self.suggest))
-        self.accept_button.on_click(guard(self.accept))
-        self.reject_button.on_click(guard(self.reject))
-        self.skip_button.on_click(guard(self.skip))
-        buttons = [self.suggest_button, self.accept_button, self.reject_button, self.skip_button]
-        return w.VBox([w.HBox(buttons), self.suggestion_html])
+    def current_turns(self) -> pd.DataFrame:  # pragma: no cover - provided by the view
+        raise NotImplementedError
 
-    def suggest(self, _button: Any = None) -> list[dict[str, Any]]:
+    def _remember(self, label: str, log: Path, inverse: list[dict[str, Any]]) -> None:
+        raise NotImplementedError  # pragma: no cover - provided by the view
+
+    def _done(self, message: str) -> None:
+        raise NotImplementedError  # pragma: no cover - provided by the view
+
+    def suggest(self, msg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Propose the codebook's rule matches in this transcript that the log lacks."""
         seen = read_log(self.log) if self.log.exists() else None
         result = auto_code(
-            self._turns(),
+            self.current_turns(),
             self.codebook,
             dry_run=False,
             coder=self.coder,
@@ -75,42 +57,45 @@ class SuggestionReview:
             log_events=seen,
         )
         self.suggestions = list(result.events)
-        self._show_suggestion()
-        return self.suggestions
+        self._done(f"{len(self.suggestions)} suggestion(s) from the codebook's rules")
+        return list(self.suggestions)
 
-    def _show_suggestion(self) -> None:
-        pending = bool(self.suggestions)
-        for button in (self.accept_button, self.reject_button, self.skip_button):
-            button.disabled = not pending
-        if not pending:
-            self.suggestion_html.value = "<i>no pending suggestion</i>"
-            return
-        ev = self.suggestions[0]
-        turns = self._turns()
-        turn = turns[(turns["start"] <= ev["start"]) & (turns["end"] > ev["start"])]
-        where = (
-            f"turn {int(turn['turn'].iloc[0])} ({turn['speaker'].iloc[0]})"
-            if len(turn)
-            else "a turn"
-        )
-        code = ev["code_id"]
-        self.suggestion_html.value = (
-            f'{len(self.suggestions)} pending — <b style="color:{self.colors.get(code, "#333")}">'
-            f"{escape(self.names.get(code, code))}</b> on “{escape(ev['quote'])}” in "
-            f"{escape(where)} <i>({escape(ev['origin'])})</i>"
+    def suggestion_frame(self) -> pd.DataFrame:
+        """The pending suggestions as a codings-like table (for drawing)."""
+        rows = self.suggestions
+        return pd.DataFrame(
+            {
+                "coding_id": [e["coding_id"] for e in rows],
+                "start": [e["start"] for e in rows],
+                "end": [e["end"] for e in rows],
+                "code_id": [e["code_id"] for e in rows],
+                "coder": [self.coder] * len(rows),
+                "origin": [e["origin"] for e in rows],
+                "memo": [e.get("memo") for e in rows],
+            }
         )
 
-    def accept(self, _button: Any = None) -> dict[str, Any]:
-        """Append the first pending suggestion to the log."""
-        event = self._pop()
+    def accept(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Append the pending suggestion ``msg["id"]`` to the log."""
+        event = self._pop(msg)
         written = append_events(self.log, [event])[0]
-        self._done(f"accepted {self.names.get(event['code_id'], event['code_id'])}")
-        self._show_suggestion()
+        inverse = {
+            "event": "remove",
+            "coding_id": event["coding_id"],
+            "transcript_id": event["transcript_id"],
+            "start": event["start"],
+            "end": event["end"],
+            "code_id": event["code_id"],
+            "memo": "undo",
+        }
+        name = self.names.get(event["code_id"], event["code_id"])
+        self._remember(f"accept {name}", self.log, [inverse])
+        self._done(f"accepted {name}")
         return written
 
-    def reject(self, _button: Any = None) -> list[dict[str, Any]]:
-        """Record the first pending suggestion as rejected (its add and remove, one append)."""
-        event = self._pop()
+    def reject(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
+        """Record the pending suggestion ``msg["id"]`` as rejected (add and remove, one append)."""
+        event = self._pop(msg)
         undo = {
             "event": "remove",
             "coding_id": event["coding_id"],
@@ -122,15 +107,13 @@ class SuggestionReview:
         }
         written = append_events(self.log, [event, undo])
         self._done(f"rejected {self.names.get(event['code_id'], event['code_id'])}")
-        self._show_suggestion()
         return written
 
-    def skip(self, _button: Any = None) -> None:
-        """Put the first pending suggestion last, without recording anything."""
-        self.suggestions.append(self._pop())
-        self._show_suggestion()
-
-    def _pop(self) -> dict[str, Any]:
-        if not self.suggestions:
-            raise DsrError("no pending suggestion", hint="click 'suggest codes' first")
-        return self.suggestions.pop(0)
+    def _pop(self, msg: dict[str, Any]) -> dict[str, Any]:
+        wanted = msg.get("id")
+        for n, event in enumerate(self.suggestions):
+            if event["coding_id"] == wanted:
+                return self.suggestions.pop(n)
+        raise DsrError(
+            f"no pending suggestion {wanted!r}", hint="click 'suggest' to propose codes again"
+        )

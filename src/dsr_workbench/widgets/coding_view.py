@@ -1,22 +1,41 @@
-"""The coding view: read a transcript, apply and remove codes, write memos, review suggestions.
+"""The coding view: select words with the mouse, pick a code, see the highlight.
 
-Every action is one call into :mod:`dsr_workbench.coding.codings` that appends to the coder's log
-(``data/codings/<coder>.jsonl``) at once, so a kernel crash loses nothing:
+The transcript is drawn by a front-end widget
+(:class:`~dsr_workbench.widgets._coding_widget.TranscriptWidget`) that owns only the
+gestures; this class is the source of truth. Every action the browser sends is one custom
+message handled by :meth:`CodingView.handle`, and every action that changes codings is ONE
+append to a coder's log (``data/codings/<coder>.jsonl``), made at once, so a kernel crash
+loses nothing:
 
-* **apply**: :func:`~dsr_workbench.coding.codings.code_turns` (whole selected turns) or
-  :func:`~dsr_workbench.coding.codings.code_span` (the words typed into *span*, found in the one
-  selected turn);
-* **remove**: :func:`~dsr_workbench.coding.codings.remove` for the codings picked under *codings
-  here*, or else for this coder's codings of the selected code in the selected turns;
-* **memo**: :func:`~dsr_workbench.coding.codings.memo` on the codings picked under *codings here*;
-* **suggestions**: :func:`~dsr_workbench.coding.autocode.auto_code` proposes ``add`` events for the
-  transcript; *accept* appends one, *reject* appends it together with its ``remove`` event
-  (memo ``rejected suggestion``), so the decision is on record and the rule does not propose
-  it again.
+``apply`` {start, end, quote, code}
+    :func:`~dsr_workbench.coding.codings.code_span`, after checking that the selection lies in
+    one turn and that ``text[start:end] == quote`` (code-point offsets);
+``remove`` {id} / ``memo`` {id, memo}
+    :func:`~dsr_workbench.coding.codings.remove` / :func:`~dsr_workbench.coding.codings.memo`;
+``invivo`` {start, end, quote, parent}
+    a new code named from the selection, added to the codebook file
+    (:func:`~dsr_workbench.coding.codebook_edit.add_code`, validated before it is written),
+    then the selection coded with it;
+``undo``
+    appends the inverse of this session's last action (a remove for an add, the add again
+    for a remove, the previous note for a memo): nothing is ever rewritten;
+``suggest`` / ``accept`` {id} / ``reject`` {id}
+    auto-coding review (:mod:`dsr_workbench.widgets._suggestions`);
+``compare`` {coder} / ``resolve`` {index, decision}
+    two coders side by side; a decision on a disagreement is written to the ``consensus``
+    log as the event :func:`~dsr_workbench.analysis.reliability_codings.consensus_events`
+    makes;
+``reload`` / ``ready``
+    re-read the corpus from disk / the view asks for its state when it mounts.
+
+A refused action (a selection over two turns, a quote that no longer matches, an unknown
+code, a read-only log, an in-vivo edit that fails validation) writes nothing and shows one
+line in the widget's error line (:attr:`CodingView.error`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +44,11 @@ import pandas as pd
 
 from dsr_workbench.coding.anchored import UNPLACED_COLUMNS, anchored_codings
 from dsr_workbench.coding.codebook import Codebook, load_codebook
+from dsr_workbench.coding.codebook_edit import add_code
 from dsr_workbench.coding.codings import (
     CODING_COLUMNS,
+    append_events,
     code_span,
-    code_turns,
     fold,
     log_path,
     memo,
@@ -37,23 +57,33 @@ from dsr_workbench.coding.codings import (
 )
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import Study
+from dsr_workbench.widgets._coding_compare import Comparison, compare_transcript
 from dsr_workbench.widgets._coding_render import (
     code_colors,
-    code_options,
-    codings_in,
-    transcript_html,
-    turn_options,
+    code_payload,
+    span_payload,
+    turn_payload,
 )
-from dsr_workbench.widgets._common import ErrorPanel, Notes, escape, widget_bundle
+from dsr_workbench.widgets._coding_widget import TranscriptWidget
+from dsr_workbench.widgets._common import Notes, escape, widget_bundle
 from dsr_workbench.widgets._suggestions import SuggestionReview
 
-__all__ = ["CodingView", "coding_view"]
+__all__ = ["CONSENSUS", "CodingView", "coding_view"]
 
-_ALL = "all"
+CONSENSUS = "consensus"
+"""The coder name consensus decisions are logged under (``data/codings/consensus.jsonl``)."""
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=CODING_COLUMNS)
+
+
+def _codings_of(log: Path) -> pd.DataFrame:
+    return fold(read_log(log)) if log.exists() else _empty()
 
 
 class CodingView(SuggestionReview):
-    """Code transcripts in a notebook; each action is appended to the coder's log at once.
+    """Code transcripts with the mouse; each action is appended to the coder's log at once.
 
     Parameters
     ----------
@@ -65,27 +95,27 @@ class CodingView(SuggestionReview):
         Who codes; the log is ``<data_dir>/codings/<coder>.jsonl``.
     data_dir
         The study's ``data`` folder.
+    codebook_path
+        The codebook's file, for in-vivo codes (``None``: in-vivo coding is refused).
+    reload
+        Re-reads ``(transcripts, turns)`` from disk (the *reload* action); default: keep them.
 
     Attributes
     ----------
-    kind, perspective, cycle, transcript
-        Filters and the transcript dropdown.
-    turns_select, span, search, code, memo_text
-        Turn selection, optional span words, codebook search and tree, memo text.
-    here
-        This coder's codings in the selected turns (pick some to remove or annotate).
-    apply_button, remove_button, memo_button
-        The actions.
-    suggest_button, accept_button, reject_button, skip_button, suggestions
-        Auto-coding review; ``suggestions`` holds the pending ``add`` events.
-    codings
-        This coder's current codings, anchored to today's transcripts (re-read from the log
-        after every action; see :func:`dsr_workbench.coding.anchored.anchored_codings`).
+    view
+        The front end (:class:`~dsr_workbench.widgets._coding_widget.TranscriptWidget`).
+    transcript
+        The transcript dropdown.
+    codings, raw
+        This coder's current codings anchored to today's transcripts, and as in the log.
     unplaced
-        This coder's codings that could not be placed (their transcript changed); a note
-        counts them.
-    log
-        The coder's log file.
+        This coder's codings that could not be placed (their transcript changed).
+    history
+        This session's undoable actions: ``(label, log, inverse events)``.
+    comparison
+        The current :class:`~dsr_workbench.widgets._coding_compare.Comparison`, or ``None``.
+    log, consensus_log
+        The coder's log and the consensus log.
     """
 
     def __init__(
@@ -96,354 +126,449 @@ class CodingView(SuggestionReview):
         *,
         coder: str,
         data_dir: str | Path,
+        codebook_path: str | Path | None = None,
+        reload: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     ) -> None:
         self.transcripts_table = transcripts
         self.turns_table = turns
-        self.codebook = codebook
         self.coder = coder
+        self.data_dir = Path(data_dir)
         self.log = log_path(data_dir, coder)
-        self.colors = code_colors(codebook)
-        self.names = dict(zip(codebook.codes["code_id"], codebook.codes["name"], strict=True))
-        self.errors = ErrorPanel()
-        self.notes = Notes()
-        self.status = w.HTML()
-        self.status.add_class("dsr-coding-status")
-        self.codings = pd.DataFrame(columns=CODING_COLUMNS)
+        self.consensus_log = log_path(data_dir, CONSENSUS)
+        self.codebook_path = None if codebook_path is None else Path(codebook_path)
+        self._reload_corpus = reload
+        self.codings = _empty()
+        self.raw = _empty()
         self.unplaced = pd.DataFrame(columns=UNPLACED_COLUMNS)
-        guard = self.errors.guard
-
-        def choices(values: Any) -> list[Any]:
-            return [_ALL, *sorted(pd.unique(values))]
-
-        self.kind = w.Dropdown(options=choices(transcripts["kind"]), description="kind")
-        self.perspective = w.Dropdown(
-            options=choices(turns.loc[turns["perspective"] != "researcher", "perspective"]),
-            description="perspective",
-        )
-        self.cycle = w.Dropdown(options=choices(transcripts["cycle"]), description="cycle")
-        self.transcript = w.Dropdown(description="transcript", layout=w.Layout(width="420px"))
-        self.text = w.HTML(
-            layout=w.Layout(
-                max_height="420px", overflow="auto", border="1px solid #ddd", padding="4px"
-            )
-        )
-        self.turns_select = w.SelectMultiple(
-            description="turns",
-            rows=8,
-            layout=w.Layout(width="100%"),
-            style={"description_width": "90px"},
-        )
-        self.span = w.Text(
-            description="span",
-            continuous_update=False,
-            placeholder="exact words inside the selected turn (empty: whole turn)",
-            layout=w.Layout(width="100%"),
-            style={"description_width": "90px"},
-        )
-        self.search = w.Text(
-            description="search", placeholder="find a code", continuous_update=True
-        )
-        self.code = w.Select(description="code", rows=10, layout=w.Layout(width="360px"))
-        self.code_info = w.HTML(layout=w.Layout(width="360px"))
-        self.memo_text = w.Textarea(
-            description="memo", placeholder="a note (optional)", layout=w.Layout(width="100%")
-        )
-        self.here = w.SelectMultiple(
-            description="codings here",
-            rows=5,
-            layout=w.Layout(width="100%"),
-            style={"description_width": "90px"},
-        )
-        self.apply_button = w.Button(description="apply code", button_style="primary", icon="tag")
-        self.remove_button = w.Button(
-            description="remove code", button_style="warning", icon="times"
-        )
-        self.memo_button = w.Button(description="save memo", icon="sticky-note")
-        for name in (
-            "kind",
-            "perspective",
-            "cycle",
-            "transcript",
-            "turns_select",
-            "span",
-            "search",
-            "code",
-            "memo_text",
-            "here",
-            "apply_button",
-            "remove_button",
-            "memo_button",
-            "text",
-        ):
-            getattr(self, name).add_class(f"dsr-coding-{name.replace('_', '-')}")
-
-        for control in (self.kind, self.perspective, self.cycle):
-            control.observe(guard(self._on_filter), names="value")
-        self.transcript.observe(guard(self._on_transcript), names="value")
-        self.turns_select.observe(guard(self._on_turns), names="value")
-        self.search.observe(guard(self._on_search), names="value")
-        self.code.observe(guard(self._on_code), names="value")
-        self.apply_button.on_click(guard(self.apply))
-        self.remove_button.on_click(guard(self.remove))
-        self.memo_button.on_click(guard(self.save_memo))
-
-        left = w.VBox(
-            [self.text, self.turns_select, self.span, self.here], layout=w.Layout(width="62%")
-        )
-        right = w.VBox(
-            [
-                self.search,
-                self.code,
-                self.code_info,
-                self.memo_text,
-                w.HBox([self.apply_button, self.remove_button, self.memo_button]),
-            ],
-            layout=w.Layout(width="38%"),
-        )
-        review = self._review_box(guard)
+        self.suggestions: list[dict[str, Any]] = []
+        self.history: list[tuple[str, Path, list[dict[str, Any]]]] = []
+        self.comparison: Comparison | None = None
+        self.other = _empty()
+        self.notes = Notes()
+        self.view = TranscriptWidget(coder=coder)
+        self._set_codebook(codebook)
+        self.view.on_msg(self._on_msg)
+        self.transcript = w.Dropdown(description="transcript", layout=w.Layout(width="480px"))
+        self.transcript.add_class("dsr-coding-transcript")
+        self._fill_transcripts()
         self.widget = w.VBox(
             [
                 w.HTML(f"coder <b>{escape(coder)}</b> — log <code>{escape(self.log)}</code>"),
-                w.HBox([self.kind, self.perspective, self.cycle]),
                 self.transcript,
-                self.errors.output,
-                self.status,
-                w.HBox([left, right]),
-                review,
                 self.notes.widget,
+                self.view,
             ]
         )
         self.widget.add_class("dsr-coding-view")
-        guard(self._start)()
-
-    # ------------------------------------------------------------------ reading
-
-    def _start(self) -> None:
-        self._on_search()
         self._reload()
-        self._on_filter()
+        self.transcript.observe(self._on_transcript, names="value")
+        self._on_transcript()
 
-    def _reload(self) -> None:
-        """Re-read this coder's log (the truth, not a copy kept in the widget), anchored to
-        today's transcripts; codings that cannot be placed are not drawn but counted."""
-        if self.log.exists():
-            anchored = anchored_codings(
-                fold(read_log(self.log)), self.transcripts_table, self.turns_table
-            )
-            self.codings = anchored.codings
-            self.unplaced = anchored.unplaced
-            if anchored.n_unplaced:
-                self.notes.set(anchored.note(), warn=True)
-        else:
-            self.codings = pd.DataFrame(columns=CODING_COLUMNS)
+    # ------------------------------------------------------------------ state
 
-    def _on_filter(self, change: Any = None) -> None:
+    @property
+    def error(self) -> str:
+        """The widget's error line (``""`` when the last action succeeded)."""
+        return str(self.view.error)
+
+    @property
+    def transcript_id(self) -> str | None:
+        """The transcript shown."""
+        value = self.transcript.value
+        return None if value is None else str(value)
+
+    def _set_codebook(self, codebook: Codebook) -> None:
+        self.codebook = codebook
+        self.colors = code_colors(codebook)
+        self.names = dict(zip(codebook.codes["code_id"], codebook.codes["name"], strict=True))
+        self.view.codes = code_payload(codebook, self.colors)
+
+    def _fill_transcripts(self) -> None:
         table = self.transcripts_table
-        keep = pd.Series(True, index=table.index)
-        if self.kind.value != _ALL:
-            keep &= table["kind"] == self.kind.value
-        if self.cycle.value != _ALL:
-            keep &= table["cycle"] == self.cycle.value
-        if self.perspective.value != _ALL:
-            turns = self.turns_table
-            having = turns.loc[turns["perspective"] == self.perspective.value, "transcript_id"]
-            keep &= table["transcript_id"].isin(set(having))
-        rows = table[keep.to_numpy(dtype=bool)]
+        current = self.transcript.value
         options = [
-            (f"{t} · {k.replace('_', ' ')} · cycle {c} · {d}", t)
+            (f"{t} · {str(k).replace('_', ' ')} · cycle {c} · {d}", t)
             for t, k, c, d in zip(
-                rows["transcript_id"], rows["kind"], rows["cycle"], rows["date"], strict=True
+                table["transcript_id"], table["kind"], table["cycle"], table["date"], strict=True
             )
         ]
-        current = self.transcript.value
         self.transcript.options = options
         ids = [v for _, v in options]
         self.transcript.value = current if current in ids else (ids[0] if ids else None)
-        if not ids:
-            self.notes.set("No transcript matches these filters.", warn=True)
-            self.text.value = ""
-            self.turns_select.options = []
+        self.view.coders = sorted(
+            p.stem for p in (self.data_dir / "codings").glob("*.jsonl") if p.stem != self.coder
+        )
 
-    def _turns(self) -> pd.DataFrame:
+    def current_turns(self) -> pd.DataFrame:
+        """The turns of the transcript shown."""
         turns = self.turns_table
-        return turns[turns["transcript_id"] == self.transcript.value]
+        return turns[turns["transcript_id"] == self.transcript_id]
 
-    def _transcript_row(self) -> pd.Series:
+    def _row(self) -> pd.Series:
         rows = self.transcripts_table
-        return rows[rows["transcript_id"] == self.transcript.value].iloc[0]
+        return rows[rows["transcript_id"] == self.transcript_id].iloc[0]
+
+    def _reload(self) -> None:
+        """Re-read this coder's log (the truth), anchored to today's transcripts."""
+        self.raw = _codings_of(self.log)
+        anchored = anchored_codings(self.raw, self.transcripts_table, self.turns_table)
+        self.codings, self.unplaced = anchored.codings, anchored.unplaced
+        self.notes.set(anchored.note() if anchored.n_unplaced else "", warn=True)
 
     def _on_transcript(self, change: Any = None) -> None:
-        if self.transcript.value is None:
-            return
-        self.turns_select.options = turn_options(self._turns())
         self.suggestions = []
-        self._show_suggestion()
-        self.render()
-
-    def _on_turns(self, change: Any = None) -> None:
-        self.render()
-
-    def _on_search(self, change: Any = None) -> None:
-        options = code_options(self.codebook, self.search.value)
-        current = self.code.value
-        self.code.options = options
-        ids = [v for _, v in options]
-        self.code.value = current if current in ids else None
-        if not options:
-            self.code_info.value = "<i>no code matches</i>"
-
-    def _on_code(self, change: Any = None) -> None:
-        code = self.code.value
-        if code is None:
-            self.code_info.value = ""
+        if self.transcript_id is None:
             return
-        row = self.codebook.codes.set_index("code_id").loc[code]
-        parts = [f'<b style="color:{self.colors[code]}">{escape(row["name"])}</b> ({code})']
-        for field, label in (
-            ("level", "level"),
-            ("definition", "definition"),
-            ("coding_rule", "rule"),
-            ("anchor_example", "example"),
-        ):
-            if pd.notna(row[field]):
-                parts.append(f"<br><i>{label}:</i> {escape(row[field])}")
-        self.code_info.value = "".join(parts)
+        row = self._row()
+        self.view.transcript_id = self.transcript_id
+        self.view.text = str(row["text"])
+        self.view.turns = turn_payload(self.current_turns())
+        self._compare_again()
+        self.draw()
 
-    def _selected_turns(self) -> pd.DataFrame:
-        turns = self._turns()
-        return turns[turns["turn"].isin(self.turns_select.value)]
-
-    def render(self) -> None:
-        """Redraw the transcript with this coder's codes and the codings of the selection."""
-        if self.transcript.value is None:
-            return
-        tid = self.transcript.value
+    def draw(self) -> None:
+        """Send the spans of the transcript shown to the front end (a new list)."""
+        tid = self.transcript_id
         mine = self.codings[self.codings["transcript_id"] == tid]
-        self.text.value = transcript_html(
-            self._turns(),
-            mine,
-            self.colors,
-            names=self.names,
-            selected=tuple(self.turns_select.value),
-        )
-        chosen = self._selected_turns()
-        rows = [
-            codings_in(mine, tid, int(a), int(b))
-            for a, b in zip(chosen["start"], chosen["end"], strict=True)
-        ]
-        here = pd.concat(rows).drop_duplicates("coding_id") if rows else mine.iloc[:0]
-        self.here.options = [
-            (
-                f"[{self.names.get(c, c)}] “{' '.join(str(q).split())[:60]}”"
-                + (f" — memo: {m}" if isinstance(m, str) and m else ""),
-                i,
-            )
-            for i, c, q, m in zip(
-                here["coding_id"], here["code_id"], here["quote"], here["memo"], strict=True
-            )
-        ]
+        spans = span_payload(mine, "a")
+        if self.comparison is not None:
+            other = self.other[self.other["transcript_id"] == tid]
+            spans += span_payload(other, "b")
+            table = self.comparison.disagreements
+            if len(table):
+                decided = self._decided()
+                rows = table.assign(
+                    coding_id=[f"d{n}" for n in range(len(table))],
+                    coder=table["present"],
+                    origin=table["kind"],
+                    memo=[
+                        "resolved" if (c, int(a), int(b)) in decided else ""
+                        for c, a, b in zip(
+                            table["code_id"], table["start"], table["end"], strict=True
+                        )
+                    ],
+                )
+                spans += span_payload(rows, "d", [str(a) for a in table["absent"]])
+        if self.suggestions:
+            spans += span_payload(self.suggestion_frame(), "s")
+        self.view.spans = spans
 
-    # ------------------------------------------------------------------ actions
+    def _decided(self) -> set[tuple[str, int, int]]:
+        if not self.consensus_log.exists():
+            return set()
+        events = read_log(self.consensus_log)
+        events = events[events["transcript_id"] == self.transcript_id]
+        return {
+            (str(c), int(a), int(b))
+            for c, a, b in zip(events["code_id"], events["start"], events["end"], strict=True)
+            if pd.notna(a) and pd.notna(b)
+        }
 
-    def _require_code(self) -> str:
-        if self.code.value is None:
-            raise DsrError("no code selected", hint="pick a code in the codebook tree")
-        return str(self.code.value)
+    # ------------------------------------------------------------------ messages
 
-    def _require_turns(self) -> pd.DataFrame:
-        chosen = self._selected_turns()
-        if chosen.empty:
-            raise DsrError("no turn selected", hint="select one or more turns first")
-        return chosen
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict):
+            self.handle(content)
 
-    def apply(self, _button: Any = None) -> list[dict[str, Any]]:
-        """Code the selected turns (or the span words in the one selected turn)."""
-        code = self._require_code()
-        chosen = self._require_turns()
-        note = self.memo_text.value.strip() or None
-        words = self.span.value
-        if words.strip():
-            if len(chosen) != 1:
+    def handle(self, msg: dict[str, Any]) -> Any:
+        """Handle one message of the front end; errors go to the error line, not raised.
+
+        Parameters
+        ----------
+        msg
+            ``{"action": ..., ...}`` (see the module docstring).
+
+        Returns
+        -------
+        The action's result (e.g. the event written), or ``None`` if it was refused.
+        """
+        actions: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "ready": self._ready,
+            "apply": self.apply,
+            "remove": self.remove,
+            "memo": self.save_memo,
+            "undo": self.undo,
+            "invivo": self.in_vivo,
+            "suggest": self.suggest,
+            "accept": self.accept,
+            "reject": self.reject,
+            "compare": self.compare,
+            "resolve": self.resolve,
+            "reload": self.reload,
+        }
+        action = msg.get("action")
+        try:
+            if action not in actions:
                 raise DsrError(
-                    f"a span needs exactly one selected turn ({len(chosen)} selected)",
-                    hint="select only the turn that holds the words",
+                    f"unknown action {action!r}", hint=f"use one of {', '.join(actions)}"
                 )
-            turn = chosen.iloc[0]
-            at = str(turn["text"]).find(words)
-            if at < 0:
-                raise DsrError(
-                    f"the words {words!r} are not in turn {int(turn['turn'])}",
-                    hint="copy them exactly from the turn's text",
-                )
-            start = int(turn["start"]) + at
-            events = [
-                code_span(
-                    self.log,
-                    self._transcript_row(),
-                    start,
-                    start + len(words),
-                    code,
-                    codebook=self.codebook,
-                    quote=words,
-                    memo=note,
-                )
-            ]
-        else:
-            events = code_turns(
-                self.log, chosen, self.transcripts_table, code, codebook=self.codebook, memo=note
+            result = actions[str(action)](msg)
+        except DsrError as exc:
+            self.view.error = " ".join(str(exc).split())
+            return None
+        except OSError as exc:
+            where = exc.filename or self.log
+            self.view.error = (
+                f"cannot write {where}: {exc.strerror or exc} (fix: make the file writable, "
+                "then repeat the action; nothing was written)"
             )
-        self._done(f"coded {len(events)} passage(s) with {self.names.get(code, code)}")
-        self.span.value = ""
-        return events
+            return None
+        self.view.error = ""
+        if action != "reload":
+            self.view.reload = False
+        return result
 
-    def remove(self, _button: Any = None) -> list[dict[str, Any]]:
-        """Remove the codings picked under *codings here*, else the selected code there."""
-        picked = list(self.here.value)
-        if not picked:
-            code = self._require_code()
-            chosen = self._require_turns()
-            tid = self.transcript.value
-            hits = [
-                codings_in(self.codings, tid, int(a), int(b))
-                for a, b in zip(chosen["start"], chosen["end"], strict=True)
-            ]
-            found = pd.concat(hits)
-            picked = list(dict.fromkeys(found.loc[found["code_id"] == code, "coding_id"]))
-            if not picked:
-                raise DsrError(
-                    f"no coding of {code!r} by {self.coder} in the selected turns",
-                    hint="pick the coding under 'codings here'",
-                )
-        note = self.memo_text.value.strip() or None
-        events = [remove(self.log, c, codings=self.codings, memo=note) for c in picked]
-        self._done(f"removed {len(events)} coding(s)")
-        return events
-
-    def save_memo(self, _button: Any = None) -> list[dict[str, Any]]:
-        """Attach the memo text to the codings picked under *codings here*."""
-        picked = list(self.here.value)
-        if not picked:
-            raise DsrError(
-                "no coding picked for the memo",
-                hint="pick one or more codings under 'codings here'",
-            )
-        text = self.memo_text.value.strip()
-        if not text:
-            raise DsrError("the memo is empty", hint="write the note first")
-        events = [memo(self.log, c, text, codings=self.codings) for c in picked]
-        self._done(f"memo saved on {len(events)} coding(s)")
-        self.memo_text.value = ""
-        return events
+    def _ready(self, msg: dict[str, Any]) -> None:
+        self.draw()
 
     def _done(self, message: str) -> None:
         self._reload()
-        self.render()
-        self.status.value = f'<span style="color:#1b7f3b">{escape(message)}</span>'
+        self.draw()
+        self.view.status = message
+
+    def _remember(self, label: str, log: Path, inverse: list[dict[str, Any]]) -> None:
+        if inverse:
+            self.history.append((label, log, inverse))
+
+    def _use(self, code: str) -> None:
+        self.view.recent = [code, *[c for c in self.view.recent if c != code]][:9]
+
+    # ------------------------------------------------------------------ actions
+
+    def _span(self, msg: dict[str, Any]) -> tuple[int, int, str]:
+        """The selection of a message, checked: integers, one turn, the quote matches."""
+        try:
+            start, end = int(msg["start"]), int(msg["end"])
+        except (KeyError, TypeError, ValueError):
+            raise DsrError(
+                "the selection has no valid start/end", hint="select words in the transcript"
+            ) from None
+        quote = msg.get("quote")
+        text = str(self._row()["text"])
+        if not 0 <= start < end <= len(text):
+            raise DsrError(
+                f"the selection {start}..{end} is empty or outside the transcript",
+                hint="select some words",
+            )
+        turns = self.current_turns()
+        inside = turns[(turns["start"] <= start) & (turns["end"] >= end)]
+        if inside.empty:
+            raise DsrError(
+                "the selection spans two turns (or the gap between them): nothing was coded",
+                hint="select words within one speaker turn",
+            )
+        if not isinstance(quote, str) or text[start:end] != quote:
+            self.view.reload = True
+            raise DsrError(
+                f"the selected words no longer match the transcript at {start}..{end} "
+                "(the text changed under the view): nothing was written",
+                hint="reload the transcript and select again",
+            )
+        return start, end, quote
+
+    def apply(self, msg: dict[str, Any]) -> dict[str, Any] | None:
+        """Code the selection ``msg`` (start, end, quote) with ``msg["code"]``."""
+        start, end, quote = self._span(msg)
+        code = str(msg.get("code") or "")
+        if not code:
+            raise DsrError("no code picked", hint="pick a code in the palette (or press 1-9)")
+        tid = self.transcript_id
+        mine = self.raw
+        held = mine[
+            (mine["transcript_id"] == tid)
+            & (mine["start"] == start)
+            & (mine["end"] == end)
+            & (mine["code_id"] == code)
+        ]
+        if len(held):
+            self._use(code)
+            self.view.status = f"already coded with {self.names.get(code, code)}"
+            return None
+        note = str(msg.get("memo") or "").strip() or None
+        event = code_span(
+            self.log, self._row(), start, end, code, codebook=self.codebook, quote=quote, memo=note
+        )
+        self._remember(f"apply {self.names.get(code, code)}", self.log, [_remove_of(event)])
+        self._use(code)
+        self._done(f"coded “{_short(quote)}” with {self.names.get(code, code)}")
+        return event
+
+    def _find(self, coding: object) -> pd.Series:
+        hit = self.raw[self.raw["coding_id"] == coding]
+        if hit.empty:
+            raise DsrError(
+                f"coding {coding!r} is not a current coding of {self.coder}",
+                path=self.log,
+                hint="only your own codings can be changed; reload the view",
+            )
+        return hit.iloc[0]
+
+    def remove(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Remove this coder's coding ``msg["id"]``."""
+        row = self._find(msg.get("id"))
+        event = remove(self.log, str(row["coding_id"]), codings=self.raw)
+        self._remember(
+            f"remove {self.names.get(row['code_id'], row['code_id'])}", self.log, [_add_of(row)]
+        )
+        self._done(f"removed {self.names.get(row['code_id'], row['code_id'])}")
+        return event
+
+    def save_memo(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Attach the note ``msg["memo"]`` to this coder's coding ``msg["id"]``."""
+        row = self._find(msg.get("id"))
+        text = str(msg.get("memo") or "").strip()
+        if not text:
+            raise DsrError("the memo is empty", hint="write the note first")
+        event = memo(self.log, str(row["coding_id"]), text, codings=self.raw)
+        before = row["memo"] if isinstance(row["memo"], str) else ""
+        back = {"event": "memo", "coding_id": row["coding_id"], "memo": before}
+        self._remember("memo", self.log, [back])
+        self._done("memo saved")
+        return event
+
+    def undo(self, msg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Append the inverse of this session's last action (nothing is rewritten)."""
+        if not self.history:
+            raise DsrError(
+                "nothing to undo in this session",
+                hint="undo reaches back only to actions made since the view was opened",
+            )
+        label, log, inverse = self.history[-1]
+        written = append_events(log, inverse)
+        self.history.pop()
+        if log == self.consensus_log:
+            self._compare_again()
+        self._done(f"undid {label}")
+        return written
+
+    def in_vivo(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Add a code named from the selection to the codebook file, then code the selection."""
+        start, end, quote = self._span(msg)
+        if self.codebook_path is None:
+            raise DsrError(
+                "in-vivo coding needs the codebook's file",
+                hint="open the view with coding_view(study, coder) or pass codebook_path=",
+            )
+        parent = str(msg.get("parent") or "") or None
+        book, code = add_code(self.codebook_path, str(msg.get("name") or quote), parent=parent)
+        self._set_codebook(book)
+        event = code_span(self.log, self._row(), start, end, code, codebook=book, quote=quote)
+        self._remember(f"in-vivo {code}", self.log, [_remove_of(event)])
+        self._use(code)
+        self._done(f"new code {code} (in vivo) added to {self.codebook_path.name} and applied")
+        return event
+
+    def reload(self, msg: dict[str, Any] | None = None) -> None:
+        """Re-read the corpus (if the view can) and this coder's log; redraw."""
+        if self._reload_corpus is not None:
+            self.transcripts_table, self.turns_table = self._reload_corpus()
+        self.view.reload = False
+        self._fill_transcripts()
+        self._reload()
+        self._on_transcript()
+        self.view.status = "reloaded"
+
+    # ------------------------------------------------------------------ comparison
+
+    def compare(self, msg: dict[str, Any]) -> Comparison | None:
+        """Compare with coder ``msg["coder"]`` (``""``: stop comparing)."""
+        other = str(msg.get("coder") or "")
+        if not other:
+            self.comparison, self.view.compare, self.view.agreement = None, "", []
+            self.draw()
+            return None
+        path = log_path(self.data_dir, other)
+        if other == self.coder or not path.exists():
+            raise DsrError(
+                f"no other coder {other!r} to compare with",
+                path=path,
+                hint=f"pick one of {', '.join(self.view.coders) or '(no other log yet)'}",
+            )
+        self.view.compare = other
+        self._compare_again()
+        self.draw()
+        return self.comparison
+
+    def _compare_again(self) -> None:
+        other = str(self.view.compare)
+        if not other or self.transcript_id is None:
+            return
+        found = _codings_of(log_path(self.data_dir, other))
+        self.other = anchored_codings(found, self.transcripts_table, self.turns_table).codings
+        both = pd.concat([self.codings, self.other], ignore_index=True)
+        self.comparison = compare_transcript(
+            both, self.turns_table, self.transcript_id, (self.coder, other)
+        )
+        self.view.agreement = self.comparison.agreement_payload(self.names)
+        if self.comparison.note:
+            self.view.status = self.comparison.note
+
+    def resolve(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
+        """Decide disagreement ``msg["index"]``: ``msg["decision"]`` present or absent."""
+        from dsr_workbench.analysis.reliability_codings import consensus_events
+
+        if self.comparison is None:
+            raise DsrError("no comparison open", hint="pick a coder to compare with first")
+        table = self.comparison.disagreements
+        try:
+            index = int(msg["index"])
+            row = table.iloc[[index]]
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise DsrError(
+                f"no disagreement {msg.get('index')!r}", hint="click a marked disagreement"
+            ) from None
+        events = consensus_events(row.assign(decision=[msg.get("decision")]), coder=CONSENSUS)
+        before = _codings_of(self.consensus_log)
+        written = append_events(self.consensus_log, events, transcripts=self.transcripts_table)
+        inverse = []
+        for ev in written:
+            held = before[before["coding_id"] == ev["coding_id"]]
+            if ev["event"] == "add" and held.empty:
+                inverse.append(_remove_of(ev))
+            elif ev["event"] == "remove" and len(held):
+                inverse.append(_add_of(held.iloc[0]))
+        self._remember("resolve", self.consensus_log, inverse)
+        code = str(row["code_id"].iloc[0])
+        self._done(f"resolved {self.names.get(code, code)}: {msg.get('decision')}")
+        return written
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return widget_bundle(
             self.widget, "Coding view (live: open the notebook in JupyterLab)", **kwargs
         )
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _remove_of(event: dict[str, Any]) -> dict[str, Any]:
+    keys = ("coding_id", "transcript_id", "start", "end", "code_id")
+    return {"event": "remove", **{k: event[k] for k in keys}, "memo": "undo"}
+
+
+def _add_of(row: pd.Series) -> dict[str, Any]:
+    """The add event that brings a removed coding back, as it was (same coding id)."""
+    keys = (
+        "coding_id",
+        "transcript_id",
+        "sha256",
+        "start",
+        "end",
+        "quote",
+        "prefix",
+        "suffix",
+        "code_id",
+        "origin",
+        "memo",
+    )
+    event: dict[str, Any] = {"event": "add"}
+    for key in keys:
+        value = row[key]
+        if isinstance(value, str) or (value is not None and not pd.isna(value)):
+            event[key] = int(value) if key in ("start", "end") else str(value)
+    return event
 
 
 def coding_view(
@@ -464,30 +589,32 @@ def coding_view(
         Who codes (their log is ``data/codings/<coder>.jsonl``).
     codebook
         A :class:`~dsr_workbench.coding.codebook.Codebook` or its file (default
-        ``<data>/codebook.yaml``).
+        ``<data>/codebook.yaml``); in-vivo codes are added to the file.
     transcripts, turns
         The corpus tables (default: :func:`dsr_workbench.corpus.read.load_corpus`).
 
     Examples
     --------
     >>> import shutil, tempfile, pathlib
-    >>> from dsr_workbench.coding.codebook import parse_codebook
     >>> from dsr_workbench.corpus.study import load_study
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> _ = shutil.copy(EXAMPLE_STUDY, root / "study.yaml")
     >>> _ = shutil.copytree(pathlib.Path(EXAMPLE_STUDY).parent / "interviews", root / "interviews")
-    >>> book = parse_codebook("codes:\\n  - {id: CAP, name: Capacity, rules: {keywords: [capacity]}}")
-    >>> view = coding_view(load_study(root), "R2", codebook=book)
+    >>> (root / "data").mkdir()
+    >>> _ = (root / "data" / "codebook.yaml").write_text("codes:\\n  - {id: CAP, name: Capacity}\\n")
+    >>> view = coding_view(load_study(root), "R2")
     >>> view.transcript.value = "I02"
-    >>> view.turns_select.value = (4,)
-    >>> view.code.value = "CAP"
-    >>> [e["code_id"] for e in view.apply()], len(view.codings)
-    (['CAP'], 1)
+    >>> text = view.view.text
+    >>> at = text.index("capacity")
+    >>> msg = {"action": "apply", "start": at, "end": at + 8, "quote": "capacity", "code": "CAP"}
+    >>> view.handle(msg)["code_id"], len(view.codings), view.error
+    ('CAP', 1, '')
     """
     from dsr_workbench.corpus.read import load_corpus
 
     if transcripts is None or turns is None:
         transcripts, turns = load_corpus(study)
+    path: Path | None = None
     if codebook is None:
         codebook = study.data_dir / "codebook.yaml"
     if not isinstance(codebook, Codebook):
@@ -497,4 +624,12 @@ def coding_view(
                 "no codebook", path=path, hint="write data/codebook.yaml or pass codebook="
             )
         codebook = load_codebook(path)
-    return CodingView(transcripts, turns, codebook, coder=coder, data_dir=study.data_dir)
+    return CodingView(
+        transcripts,
+        turns,
+        codebook,
+        coder=coder,
+        data_dir=study.data_dir,
+        codebook_path=path,
+        reload=lambda: load_corpus(study),
+    )
