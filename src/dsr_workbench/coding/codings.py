@@ -36,12 +36,12 @@ from dsr_workbench.coding.events import (
 )
 from dsr_workbench.coding.log import (
     TornLineWarning,
-    _read_logs,
     append_events,
     log_problems,
     read_log,
     read_logs,
 )
+from dsr_workbench.coding.logread import _read_logs
 from dsr_workbench.core.errors import DsrError
 
 __all__ = [
