@@ -1,7 +1,7 @@
 """A columnar cache of each coding log, so that a load parses only what was appended since.
 
-Parsing a million JSON lines takes seconds; reading the same events from Arrow IPC takes
-milliseconds. Each log ``<folder>/<coder>.jsonl`` gets a cache in the hidden folder
+Parsing a million JSON lines takes seconds; reading the same events from Arrow IPC takes a
+tenth of that. Each log ``<folder>/<coder>.jsonl`` gets a cache in the hidden folder
 ``<folder>/.cache/`` (which holds its own ``.gitignore``, so no repository ever commits it;
 hidden folders are not build inputs either). The JSONL log stays the only source of truth: the
 cache holds the *validated* events of the log's complete lines (those up to a newline), and is
@@ -130,8 +130,9 @@ class _Key:
 
 def _open_segment(path: Path, schema: Any, fields: str) -> tuple[Any, _Key] | None:
     """A segment's table and key, or None if it cannot be read or is not of this format."""
-    try:
-        table = pa_ipc.open_file(pa.memory_map(str(path))).read_all()
+    try:  # read into memory, not mapped: a table still in use survives the file's truncation
+        with pa.OSFile(str(path)) as source:
+            table = pa_ipc.open_file(source).read_all()
     except (OSError, pa.ArrowException, ValueError):
         return None
     meta = _meta(table.schema)
