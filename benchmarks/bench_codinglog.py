@@ -1,8 +1,12 @@
-"""Loading coding-event logs: ``load_codings`` (read + fold) for 10^4 .. 10^6 events."""
+"""Loading coding-event logs: ``load_codings`` (read + fold) for 10^4 .. 10^6 events, parsed
+and from the logs' columnar cache (cold, warm, after an append; peak memory)."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,8 +14,10 @@ import pandas as pd
 
 from benchmarks.corpora import loaded
 from benchmarks.generate import make_codings, write_coding_logs
-from benchmarks.harness import Context, Goal, Section, Stats, Table, profile_top
+from benchmarks.harness import Context, Goal, Section, Stats, Table, fmt_time, profile_top
+from dsr_workbench.coding import logcache, logread
 from dsr_workbench.coding.codings import fold, load_codings, read_logs
+from dsr_workbench.coding.log import append_events
 
 try:
     import orjson
@@ -31,6 +37,7 @@ READ_JSON_MAX = 100_000  # pandas.read_json takes ~20 s a run at 10^6 events: sk
 CORPUS_MB = 10.0
 QUICK_CORPUS_MB = 0.05
 EXTRA = 1.07  # events per coding: 5 % removed later, 2 % get a memo
+APPENDED, QUICK_APPENDED = 1_000, 100  # events appended to a warm log
 
 
 def _logs(ctx: Context, n_events: int, corpus_mb: float) -> tuple[Path, int, float]:
@@ -90,7 +97,17 @@ def run(ctx: Context) -> Section:
         f"parsing every line with `{_PARSER}` into a list of dicts, what any JSON-lines "
         "reader pays before building a table. Baseline: `pandas.read_json(lines=True)` per "
         f"log and `concat`, up to {READ_JSON_MAX:,} events (about 20 s a run at 10^6, which "
-        "the time budget could not hold)."
+        "the time budget could not hold). This table parses the logs (their cache switched "
+        "off). The second table is `load_codings` with the logs' columnar cache "
+        "(`dsr_workbench.coding.logcache`) on a copy of the largest logs: cold (the cache "
+        "removed before each run: parse, then write the cache), warm (the cache covers the "
+        f"logs), and after appending {APPENDED:,} events (add events copied from the log, with "
+        "new ids) to a warm log: a run truncates the log back to its size, which keeps its "
+        "cache, then appends, untimed; the timed load parses only the appended lines. Warm "
+        "and appended runs are interleaved, and compared with the floor of the first table "
+        "at the same size, in the same run. Peak memory is the maximum resident set size "
+        "(`ru_maxrss`) of a fresh Python process that runs one `load_codings` of those logs, "
+        "cold and warm (a process that only imports them is shown for reference)."
     )
     table = Table(
         [
@@ -106,35 +123,24 @@ def run(ctx: Context) -> Section:
         ]
     )
     loads: dict[int, float] = {}
+    floors: dict[int, float] = {}
     folders: dict[int, Path] = {}
     for n in sizes:
         folder, n_events, mb = _logs(ctx, n, corpus_mb)
         folders[n] = folder
         ctx.log(f"codinglog {n_events:,} events ({mb:.0f} MB), {ctx.runs} runs")
-        if n < max(sizes):
-            load_codings(folder)  # warm-up (page cache); skipped at the largest size (time)
-        read_t, fold_t, total_t, floor_t, pandas_t = [], [], [], [], []
-        for _ in range(ctx.runs):
-            start = time.perf_counter()
-            events = read_logs(folder)
-            middle = time.perf_counter()
-            load = fold(events)
-            end = time.perf_counter()
-            del events
-            read_t.append(middle - start)
-            fold_t.append(end - middle)
-            total_t.append(end - start)
-            start = time.perf_counter()
-            _parse_floor(folder)
-            floor_t.append(time.perf_counter() - start)
-            if n <= READ_JSON_MAX:
-                start = time.perf_counter()
-                _read_json(folder)
-                pandas_t.append(time.perf_counter() - start)
+        logread.USE_CACHE = False  # this table times parsing: the cache has its own
+        try:
+            if n < max(sizes):
+                load_codings(folder)  # warm-up (page cache); skipped at the largest size (time)
+            codings, (read_t, fold_t, total_t, floor_t, pandas_t) = _parse_runs(n, ctx.runs, folder)
+        finally:
+            logread.USE_CACHE = True
         total, floor = Stats(total_t), Stats(floor_t)
         loads[n] = total.median
+        floors[n] = floor.median
         table.add(
-            f"{n_events:,} ({len(load):,} codings)",
+            f"{n_events:,} ({codings:,} codings)",
             f"{mb:.0f} MB",
             total.fmt(),
             Stats(read_t).fmt(),
@@ -149,17 +155,171 @@ def run(ctx: Context) -> Section:
     section.goals.append(
         Goal(
             TITLE,
-            "load 10^6 coding events in ≤ 2 s",
+            "load 10^6 coding events in ≤ 2 s (parsing the logs, no cache)",
             f"{loads[top]:.2f} s at {top:,} events",
             None if ctx.quick else loads[top] <= 2.0,
         )
     )
     if not ctx.quick and loads[top] > 2.0:  # profiled one size down: same hot spots, 10x cheaper
         mid = sorted(sizes)[-2]
+        logread.USE_CACHE = False
+        try:
+            top_functions = profile_top(lambda: load_codings(folders[mid]))
+        finally:
+            logread.USE_CACHE = True
+        section.profiles.append((f"cProfile of load_codings at {mid:,} events", top_functions))
+    _cache_rows(ctx, section, folders[top], floors[top], top)
+    return section
+
+
+def _parse_runs(n: int, runs: int, folder: Path) -> tuple[int, list[list[float]]]:
+    """Timed runs of read_logs + fold (parsing), the orjson floor and pandas.read_json.
+
+    Returns the number of codings and the times: read, fold, total, floor, pandas.
+    """
+    times: list[list[float]] = [[], [], [], [], []]
+    codings = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        events = read_logs(folder)
+        middle = time.perf_counter()
+        codings = len(fold(events))
+        end = time.perf_counter()
+        del events
+        times[0].append(middle - start)
+        times[1].append(end - middle)
+        times[2].append(end - start)
+        start = time.perf_counter()
+        _parse_floor(folder)
+        times[3].append(time.perf_counter() - start)
+        if n <= READ_JSON_MAX:
+            start = time.perf_counter()
+            _read_json(folder)
+            times[4].append(time.perf_counter() - start)
+    return codings, times
+
+
+_RSS = """
+import resource, sys
+from dsr_workbench.coding.codings import load_codings
+if sys.argv[1] != "imports":
+    load_codings(sys.argv[2])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _peak_rss(mode: str, folder: Path) -> float:
+    """Peak RSS (bytes) of a fresh process that loads ``folder`` (or only imports)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS, mode, str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(out.split()[-1]) * 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def _clear_cache(folder: Path) -> None:
+    shutil.rmtree(folder / logcache.CACHE_DIR, ignore_errors=True)
+
+
+def _appendix(log: Path, count: int) -> list[dict]:
+    """``count`` add events like the log's last ones (new event ids and timestamps)."""
+    lines = log.read_bytes().splitlines()
+    adds = [json.loads(line) for line in lines[-4 * count :]]
+    adds = [e for e in adds if e["event"] == "add"][:count]
+    for event in adds:
+        del event["event_id"], event["timestamp"]
+    return adds
+
+
+def _cache_rows(ctx: Context, section: Section, source: Path, floor: float, n: int) -> None:
+    """The cache's table: cold, warm and after-append loads, and peak memory."""
+    folder = ctx.work / f"codings-{n}-cache"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(logcache.CACHE_DIR, ".done"))
+    log = sorted(folder.glob("*.jsonl"))[0]
+    size = log.stat().st_size
+    count = QUICK_APPENDED if ctx.quick else APPENDED
+    extra = _appendix(log, count)
+    ctx.log(f"codinglog cache: {n:,} events, cold, warm, +{count:,}, peak memory")
+    cold_t = []
+    for _ in range(ctx.runs):
+        _clear_cache(folder)
+        start = time.perf_counter()
+        codings = load_codings(folder)
+        cold_t.append(time.perf_counter() - start)
+    warm_t, append_t = [], []
+    for _ in range(ctx.runs):
+        with open(log, "r+b") as handle:
+            handle.truncate(size)
+        start = time.perf_counter()
+        load_codings(folder)
+        warm_t.append(time.perf_counter() - start)
+        append_events(log, extra)
+        start = time.perf_counter()
+        load_codings(folder)
+        append_t.append(time.perf_counter() - start)
+    with open(log, "r+b") as handle:
+        handle.truncate(size)
+    load_codings(folder)  # warm again, for the memory of a warm load
+    rss_warm = _peak_rss("load", folder)
+    _clear_cache(folder)
+    rss_cold = _peak_rss("load", folder)
+    rss_base = _peak_rss("imports", folder)
+    cold, warm, appended = Stats(cold_t), Stats(warm_t), Stats(append_t)
+    table = Table(
+        ["load_codings", "events", "median (min–max)", "÷ floor (orjson parse)", "÷ warm"],
+        caption=f"With the logs' columnar cache; floor: {_PARSER} of every line, "
+        f"{fmt_time(floor)} (first table, same run)",
+    )
+    table.add(f"floor: {_PARSER} of every line", f"{n:,}", fmt_time(floor), "1.0×", "—")
+    for name, stats in [
+        ("cold: no cache (parse, write the cache)", cold),
+        ("warm: cache covers the logs", warm),
+        (f"after appending {count:,} events to a warm log", appended),
+    ]:
+        table.add(
+            name,
+            f"{n:,} ({len(codings):,} codings)",
+            stats.fmt(),
+            f"{stats.median / floor:.2f}×",
+            f"{stats.median / warm.median:.2f}×",
+        )
+    section.tables.append(table)
+    memory = Table(["peak RSS of a fresh process", "events", "peak RSS"])
+    memory.add(
+        "imports only (pandas, pyarrow, dsr_workbench.coding)", "—", f"{rss_base / 1e9:.2f} GB"
+    )
+    memory.add("load_codings, cold (parse, write the cache)", f"{n:,}", f"{rss_cold / 1e9:.2f} GB")
+    memory.add("load_codings, warm (from the cache)", f"{n:,}", f"{rss_warm / 1e9:.2f} GB")
+    section.tables.append(memory)
+    real = not ctx.quick
+    section.goals += [
+        Goal(
+            TITLE,
+            "load_codings of 10^6 events, cache warm, ≤ 1 s and ≤ 0.3× the orjson parse",
+            f"{warm.median:.2f} s, {warm.median / floor:.2f}× the parse at {n:,} events",
+            None if not real else warm.median <= 1.0 and warm.median <= 0.3 * floor,
+        ),
+        Goal(
+            TITLE,
+            f"load_codings after appending {APPENDED:,} events to a warm 10^6 log ≤ 1.2× warm",
+            f"{appended.median:.2f} s, {appended.median / warm.median:.2f}× warm",
+            None if not real else appended.median <= 1.2 * warm.median,
+        ),
+        Goal(
+            TITLE,
+            "peak memory loading 10^6 events ≤ 1.5 GB, cold and warm",
+            f"cold {rss_cold / 1e9:.2f} GB, warm {rss_warm / 1e9:.2f} GB",
+            None if not real else max(rss_cold, rss_warm) <= 1.5e9,
+        ),
+    ]
+    if real and warm.median > 1.0:
         section.profiles.append(
             (
-                f"cProfile of load_codings at {mid:,} events",
-                profile_top(lambda: load_codings(folders[mid])),
+                f"cProfile of a warm load_codings at {n:,} events",
+                profile_top(lambda: load_codings(folder)),
             )
         )
-    return section
+    shutil.rmtree(folder, ignore_errors=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dsr_workbench.coding import log as coding_log
+from dsr_workbench.coding import logread as coding_log
 from dsr_workbench.coding.codebook import parse_codebook
 from dsr_workbench.coding.codings import (
     CODING_COLUMNS,
@@ -183,8 +183,10 @@ def test_load_codings_equals_the_fold_of_the_careful_read(tmp_path, transcript, 
     code_span(log, text, *span("Gamma"), "REL", codebook=BOOK, memo="back")  # added again
     folder = tmp_path / "data" / "codings"
     monkeypatch.setattr(coding_log, "_BLOCK", 1024)  # many chunks, as in a large log
-    fast = load_codings(folder)
-    pd.testing.assert_frame_equal(fast, fold(read_logs(folder)))
+    fast = load_codings(folder)  # parsed, and cached
+    pd.testing.assert_frame_equal(fast, fold(read_logs(folder)))  # from the cache
+    pd.testing.assert_frame_equal(fast, load_codings(folder))
+    monkeypatch.setattr(coding_log, "USE_CACHE", False)
     monkeypatch.setattr(coding_log, "_arrow_table", lambda raw, end: None)
     careful = fold(read_logs(folder))
     pd.testing.assert_frame_equal(fast, careful)

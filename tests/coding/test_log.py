@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dsr_workbench.coding import log as coding_log
+from dsr_workbench.coding import logread as coding_log
 from dsr_workbench.coding.events import EVENT_FIELDS, coding_id, make_add_event
 from dsr_workbench.coding.log import (
     TornLineWarning,
@@ -224,6 +224,7 @@ def _mixed_log(log: Path, transcript: dict, span: Callable[[str], tuple[int, int
 def _read_both(log: Path, monkeypatch: pytest.MonkeyPatch, **options) -> tuple:
     """``(by pyarrow, by the careful path)``: read_log and log_problems of ``log`` each way."""
     careful = []
+    monkeypatch.setattr(coding_log, "USE_CACHE", False)  # both ways parse the log
     scan = coding_log._careful
     monkeypatch.setattr(coding_log, "_careful", lambda *a: careful.append(1) or scan(*a))
     with warnings.catch_warnings():

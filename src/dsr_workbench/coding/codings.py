@@ -12,7 +12,9 @@ main names this module re-exports).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,12 @@ from dsr_workbench.coding.events import (
 )
 from dsr_workbench.coding.log import (
     TornLineWarning,
-    _read_logs,
     append_events,
     log_problems,
     read_log,
     read_logs,
 )
+from dsr_workbench.coding.logread import _read_logs
 from dsr_workbench.core.errors import DsrError
 
 __all__ = [
@@ -87,8 +89,9 @@ def fold(events: pd.DataFrame) -> pd.DataFrame:
     """Fold events into the current codings.
 
     A coding exists if its last add/remove event (in table order) is an add; its memo is the
-    latest note of its add or memo events. Vectorised: the coding ids are hashed once, the
-    rest is done on row positions.
+    latest note of its add or memo events. Vectorised, with no loop over events: the coding
+    ids are hashed once, the rest is done on row positions, and the columns of the current
+    codings are taken from the events in parallel threads (pyarrow's take releases the GIL).
 
     Parameters
     ----------
@@ -130,26 +133,21 @@ def fold(events: pd.DataFrame) -> pd.DataFrame:
         np.searchsorted(noted, note[have])
     ]
 
-    def take(name: str) -> Any:
-        return _take(events[name], rows)
-
-    return pd.DataFrame(
-        {
-            "coding_id": _text(take("coding_id")),
-            "transcript_id": _text(take("transcript_id")),
-            "start": take("start").to_numpy(dtype=np.int64),
-            "end": take("end").to_numpy(dtype=np.int64),
-            "quote": _text(take("quote")),
-            "prefix": _text(take("prefix")),
-            "suffix": _text(take("suffix")),
-            "code_id": _text(take("code_id")),
-            "coder": _text(take("coder")),
-            "origin": _text(take("origin")),
-            "created_at": _utc(take("timestamp")),
-            "memo": _text(memo),
-            "sha256": _text(take("sha256")),
-        }
-    )
+    names = [c for c in CODING_COLUMNS if c not in ("created_at", "memo")] + ["timestamp"]
+    if len(rows) < _THREADED:
+        taken = {name: _take(events[name], rows) for name in names}
+    else:
+        with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1)) as pool:
+            taken = dict(zip(names, pool.map(lambda n: _take(events[n], rows), names), strict=True))
+    columns: dict[str, Any] = {}
+    for name in CODING_COLUMNS:
+        if name in ("start", "end"):
+            columns[name] = taken[name].to_numpy(dtype=np.int64)
+        elif name == "created_at":
+            columns[name] = _utc(taken["timestamp"])
+        else:
+            columns[name] = _text(memo if name == "memo" else taken[name])
+    return pd.DataFrame(columns)
 
 
 _TEXT = pd.StringDtype(na_value=np.nan)  # pandas' default text dtype, "str"
@@ -159,6 +157,8 @@ _ISO_UTC = (
 )
 
 
+_THREADED = 50_000
+"""From this many current codings on, their columns are taken in parallel threads."""
 def _last(positions: np.ndarray, coding: np.ndarray) -> np.ndarray:
     """The last of rising ``positions`` of each coding (``coding``: codes of all rows)."""
     return positions[~pd.Series(coding[positions]).duplicated(keep="last").to_numpy()]
