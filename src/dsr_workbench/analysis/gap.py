@@ -51,6 +51,7 @@ from dsr_workbench.analysis.gap_tests import (
     _unpaired,
 )
 from dsr_workbench.analysis.survey import validate_responses
+from dsr_workbench.analysis.survey_contract import PERSPECTIVES
 from dsr_workbench.core.errors import DsrError
 
 __all__ = [
@@ -245,35 +246,50 @@ def relationship_gap(
     if paired:
         scores = _drop_one_sided(scores)
     options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
-    rows = []
-    for (kind, item, construct), group in scores.groupby(["kind", "item", "construct"], sort=False):
-        wide = group.pivot(index="relationship_id", columns="perspective", values="value")
-        if paired:
-            pairs = wide.dropna()
-            x, y = pairs["client"].to_numpy(), pairs["cmo"].to_numpy()
-            result = _paired(x - y, **options)
-            n_pairs: float = len(pairs)
-        else:
-            x, y = wide["client"].dropna().to_numpy(), wide["cmo"].dropna().to_numpy()
-            result = _unpaired(x, y, **options)
-            n_pairs = np.nan
-        rows.append(
-            {
-                "kind": kind,
-                "item": item,
-                "construct": construct,
-                "n_pairs": n_pairs,
-                "n_client": len(x),
-                "n_cmo": len(y),
-                "mean_client": _mean(x),
-                "mean_cmo": _mean(y),
-                **result,
-            }
-        )
-    out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    out, sides = _side_arrays(scores, ["kind", "item", "construct"], "perspective", PERSPECTIVES)
+    if paired:
+        both = ~np.isnan(sides).any(axis=2)  # (groups, relationships): complete pairs
+        xs = [sides[g, both[g], 0] for g in range(len(out))]
+        ys = [sides[g, both[g], 1] for g in range(len(out))]
+        results = _paired([x - y for x, y in zip(xs, ys, strict=True)], **options)
+        out["n_pairs"] = [len(x) for x in xs]
+    else:
+        xs = [row[~np.isnan(row)] for row in sides[:, :, 0]]
+        ys = [row[~np.isnan(row)] for row in sides[:, :, 1]]
+        results = [_unpaired(x, y, **options) for x, y in zip(xs, ys, strict=True)]
+        out["n_pairs"] = np.nan
+    out["n_client"] = [len(x) for x in xs]
+    out["n_cmo"] = [len(y) for y in ys]
+    out["mean_client"] = [_mean(x) for x in xs]
+    out["mean_cmo"] = [_mean(y) for y in ys]
+    out = _with_results(out, results, GAP_COLUMNS)
     out["n_pairs"] = out["n_pairs"].astype("Int64")
     out["p_holm"] = _holm(out, "kind")
     return out
+
+
+def _side_arrays(
+    scores: pd.DataFrame, keys: list[str], column: str, sides: tuple[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The ``keys`` groups of ``scores`` (in order of appearance) and their values as an
+    array ``(groups, relationships, 2)``: relationships sorted, the two ``sides`` of
+    ``column`` last, NaN where a relationship has no value for a side of a group."""
+    group = scores.groupby(keys, sort=False).ngroup().to_numpy()
+    labels = scores[keys].drop_duplicates().reset_index(drop=True)
+    rel, names = pd.factorize(scores["relationship_id"], sort=True)
+    side = scores[column].map({sides[0]: 0, sides[1]: 1})
+    keep = side.notna().to_numpy()
+    values = np.full((len(labels), len(names), 2), np.nan)
+    values[group[keep], rel[keep], side[keep].astype(int)] = scores["value"].to_numpy()[keep]
+    return labels, values
+
+
+def _with_results(
+    table: pd.DataFrame, results: list[dict[str, object]], columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """``table`` with the test results' columns, in the order of ``columns``."""
+    tests = pd.DataFrame(results, columns=[c for c in columns if c not in table.columns])
+    return pd.concat([table, tests], axis=1)[list(columns)]
 
 
 def servqual_gap(
@@ -345,25 +361,16 @@ def servqual_gap(
     scores = scores[scores["perspective"].isin(list(perspectives))]
     _check_both_sides(scores, ("expectation", "perception"), "kind")
     options = _test_options(zero_method, alternative, confidence, n_resamples, ci_method, seed)
-    rows = []
-    for (perspective, item, construct), group in scores.groupby(
-        ["perspective", "item", "construct"], sort=False
-    ):
-        wide = group.pivot(index="relationship_id", columns="kind", values="value").dropna()
-        e, p = wide["expectation"].to_numpy(), wide["perception"].to_numpy()
-        result = _paired(e - p, **options)
-        rows.append(
-            {
-                "perspective": perspective,
-                "item": item,
-                "construct": construct,
-                "n_pairs": len(wide),
-                "mean_expectation": _mean(e),
-                "mean_perception": _mean(p),
-                **result,
-            }
-        )
-    out = pd.DataFrame(rows, columns=list(SERVQUAL_COLUMNS))
+    keys = ["perspective", "item", "construct"]
+    out, sides = _side_arrays(scores, keys, "kind", ("expectation", "perception"))
+    both = ~np.isnan(sides).any(axis=2)
+    es = [sides[g, both[g], 0] for g in range(len(out))]
+    ps = [sides[g, both[g], 1] for g in range(len(out))]
+    results = _paired([e - p for e, p in zip(es, ps, strict=True)], **options)
+    out["n_pairs"] = [len(e) for e in es]
+    out["mean_expectation"] = [_mean(e) for e in es]
+    out["mean_perception"] = [_mean(p) for p in ps]
+    out = _with_results(out, results, SERVQUAL_COLUMNS)
     out["p_holm"] = _holm(out, "perspective")
     return out
 

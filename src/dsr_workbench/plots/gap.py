@@ -6,10 +6,15 @@ Inputs are the tables of :mod:`dsr_workbench.analysis.gap`; every function retur
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 
 from dsr_workbench.core.errors import DsrError
 
@@ -24,6 +29,48 @@ def _facets(table: pd.DataFrame) -> tuple[str, list[str]]:
     if facet not in table.columns or "item" not in table.columns:
         raise DsrError("expected a table from gap.relationship_gap or gap.servqual_gap")
     return facet, list(pd.unique(table[facet]))
+
+
+def _panel_figure(
+    table: pd.DataFrame, facet: str, n_panels: int, width: float, *, suptitle: bool
+) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n_panels`` side-by-side axes sharing y, one row per item, with fixed
+    margins that fit the item labels.
+
+    The margins come from :func:`_margins` (no layout engine: matplotlib's constrained
+    layout re-solves them on every draw, about a third of the time of a small figure).
+    """
+    labels = tuple(dict.fromkeys(table["item"].astype(str)))
+    height = 1.2 + 0.32 * table.groupby(facet)["item"].nunique().max()
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(**_margins(labels, width, height, suptitle, mpl.rcParams["font.size"]))
+    axes = np.atleast_1d(fig.subplots(1, n_panels, sharey=True, squeeze=False)[0])
+    return fig, axes
+
+
+@lru_cache(maxsize=128)
+def _margins(
+    labels: tuple[str, ...], width: float, height: float, suptitle: bool, font_size: float
+) -> dict[str, float]:
+    """Subplot margins (figure fractions) that fit the y tick ``labels``, an axes title and
+    an x label (and a suptitle), computed once per label set from the font's metrics."""
+    del font_size  # part of the cache key: the sizes below depend on it
+    tick = FontProperties(size=mpl.rcParams["ytick.labelsize"])
+    widest = max(
+        (text_to_path.get_text_width_height_descent(t, tick, ismath=False)[0] for t in labels),
+        default=0.0,
+    )
+    points = FontProperties(size="medium").get_size_in_points()
+    left = (widest + 3.5 + 4 * points / 10 + 8) / 72  # labels + tick + pad + edge, inches
+    top = (2.7 if suptitle else 1.5) * points * 1.2 / 72 + 0.1
+    bottom = 2.6 * points * 1.2 / 72 + 0.1  # tick labels + x label
+    return {
+        "left": min(left / width, 0.6),
+        "right": 1 - 0.15 / width,
+        "top": max(1 - top / height, 0.5),
+        "bottom": min(bottom / height, 0.4),
+        "wspace": 0.06,
+    }
 
 
 def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) -> Figure:
@@ -47,9 +94,7 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
     2
     """
     facet, panels = _facets(table)
-    n_items = table.groupby(facet)["item"].nunique().max()
-    fig = Figure(figsize=(width, 1.2 + 0.32 * n_items), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    fig, axes = _panel_figure(table, facet, len(panels), width, suptitle=True)
     label = "mean gap (client − CMO)" if facet == "kind" else "mean gap (expectation − perception)"
     for ax, panel in zip(axes, panels, strict=True):
         rows = table[table[facet] == panel].iloc[::-1]
@@ -80,7 +125,8 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
         ax.set_yticks(y, rows["item"].tolist())
         ax.set_title(str(panel))
         ax.set_xlabel(label)
-    fig.suptitle(f"Relationship Gap (* Holm-adjusted p < {alpha:g})")
+    top = 1 - 0.06 / fig.get_figheight()  # fixed in inches, like the margins
+    fig.suptitle(f"Relationship Gap (* Holm-adjusted p < {alpha:g})", y=top, va="top")
     return fig
 
 
@@ -101,9 +147,7 @@ def dumbbell(table: pd.DataFrame, *, width: float = 9.0) -> Figure:
         left, right = ("mean_client", "client"), ("mean_cmo", "cmo")
     else:
         left, right = ("mean_expectation", "expectation"), ("mean_perception", "perception")
-    n_items = table.groupby(facet)["item"].nunique().max()
-    fig = Figure(figsize=(width, 1.2 + 0.32 * n_items), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    fig, axes = _panel_figure(table, facet, len(panels), width, suptitle=False)
     for ax, panel in zip(axes, panels, strict=True):
         rows = table[table[facet] == panel].iloc[::-1]
         y = np.arange(len(rows))
