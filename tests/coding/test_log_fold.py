@@ -94,7 +94,13 @@ def logs(draw: st.DrawFn) -> dict[str, list[dict]]:
                 events.append(event)
             elif kind == "unknown" or not ids:
                 coding = draw(st.sampled_from(["0123456789abcdef", "not-a-hex-id", "R1-x"]))
-                events.append({"event": draw(st.sampled_from(["remove", "memo"])), "coding_id": coding, "memo": "x"})
+                events.append(
+                    {
+                        "event": draw(st.sampled_from(["remove", "memo"])),
+                        "coding_id": coding,
+                        "memo": "x",
+                    }
+                )
             else:
                 coding = draw(st.sampled_from(ids))
                 memo = draw(st.sampled_from(MEMOS))
@@ -119,7 +125,9 @@ def _write(folder: Path, drawn: dict[str, list[dict]]) -> None:
             append_events(log, events)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(drawn=logs())
 def test_the_fold_equals_the_event_by_event_fold(tmp_path_factory, drawn):
     folder = tmp_path_factory.mktemp("codings")
@@ -153,13 +161,21 @@ def test_the_fold_of_a_log_grown_by_appends_equals_the_reference(tmp_path, seed)
             roll = rng.random()
             if roll < 0.5 or not ids:
                 start, end = SPANS[int(rng.integers(len(SPANS)))]
-                event = make_add_event(TRANSCRIPT, start, end, CODES[int(rng.integers(3))], coder="R1")
+                event = make_add_event(
+                    TRANSCRIPT, start, end, CODES[int(rng.integers(3))], coder="R1"
+                )
                 ids.append(event["coding_id"])
                 batch.append(event)
             elif roll < 0.75:
                 batch.append({"event": "remove", "coding_id": ids[int(rng.integers(len(ids)))]})
             else:
-                batch.append({"event": "memo", "coding_id": ids[int(rng.integers(len(ids)))], "memo": f"m{roll:.3f}"})
+                batch.append(
+                    {
+                        "event": "memo",
+                        "coding_id": ids[int(rng.integers(len(ids)))],
+                        "memo": f"m{roll:.3f}",
+                    }
+                )
         append_events(log, batch)
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -45,7 +45,9 @@ def _events(n: int, seed: int, ids: list[str] | None = None) -> list[dict]:
             start = int(rng.integers(0, len(TEXT) - 2))
             end = int(rng.integers(start + 1, min(len(TEXT), start + 12) + 1))
             memo = "first “pass”" if rng.random() < 0.2 else None
-            event = make_add_event(TRANSCRIPT, start, end, str(rng.choice(CODES)), coder="R1", memo=memo)
+            event = make_add_event(
+                TRANSCRIPT, start, end, str(rng.choice(CODES)), coder="R1", memo=memo
+            )
             ids.append(event["coding_id"])
             out.append(event)
         elif roll < 0.75:
@@ -243,7 +245,9 @@ def _half(segment: Path) -> None:
 
 def _wrong_schema(segment: Path) -> None:
     meta = _meta(segment)
-    _rewrite(segment, pa.table({"line": [1, 2], "event": ["add", "memo"]}).replace_schema_metadata(meta))
+    _rewrite(
+        segment, pa.table({"line": [1, 2], "event": ["add", "memo"]}).replace_schema_metadata(meta)
+    )
 
 
 def _future_version(segment: Path) -> None:
@@ -374,7 +378,10 @@ def test_a_replaced_log_of_the_same_length_is_parsed_again(log, monkeypatch):
     lines[0], lines[1] = lines[1], lines[0]  # same bytes, other order
     log.write_bytes(b"".join(lines))
     events = _same(log, monkeypatch)
-    assert list(events["event_id"].iloc[:2]) == [json.loads(lines[0])["event_id"], json.loads(lines[1])["event_id"]]
+    assert list(events["event_id"].iloc[:2]) == [
+        json.loads(lines[0])["event_id"],
+        json.loads(lines[1])["event_id"],
+    ]
 
 
 # --------------------------------------------------------------- processes at once

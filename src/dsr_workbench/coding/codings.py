@@ -159,6 +159,8 @@ _ISO_UTC = (
 
 _THREADED = 50_000
 """From this many current codings on, their columns are taken in parallel threads."""
+
+
 def _last(positions: np.ndarray, coding: np.ndarray) -> np.ndarray:
     """The last of rising ``positions`` of each coding (``coding``: codes of all rows)."""
     return positions[~pd.Series(coding[positions]).duplicated(keep="last").to_numpy()]

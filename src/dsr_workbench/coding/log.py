@@ -50,6 +50,7 @@ __all__ = [
     "read_logs",
 ]
 
+
 def _dumps(event: dict[str, Any]) -> bytes:
     if orjson is not None:
         return orjson.dumps(event) + b"\n"

@@ -47,8 +47,8 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from io import BufferedReader
+from pathlib import Path
 from typing import Any
 
 try:  # xxh3 hashes ten times faster than blake2b
@@ -157,7 +157,9 @@ def _open_segment(path: Path, schema: Any, fields: str) -> tuple[Any, _Key] | No
     return table, key
 
 
-def _digest(handle: BufferedReader, start: int, end: int, buffer: bytearray, hashers: list[Any]) -> bool:
+def _digest(
+    handle: BufferedReader, start: int, end: int, buffer: bytearray, hashers: list[Any]
+) -> bool:
     """Feed the file's bytes ``[start, end)`` to ``hashers``; False if it has fewer."""
     handle.seek(start)
     view = memoryview(buffer)
@@ -172,7 +174,9 @@ def _digest(handle: BufferedReader, start: int, end: int, buffer: bytearray, has
     return True
 
 
-def lookup(log: Path, handle: BufferedReader, size: int, schema: Any, fields: Sequence[str]) -> Cached:
+def lookup(
+    log: Path, handle: BufferedReader, size: int, schema: Any, fields: Sequence[str]
+) -> Cached:
     """The verified chain of ``log``'s cache (empty if none), checked against ``handle``.
 
     ``size`` is the log's length as opened; ``schema`` the events' Arrow schema.

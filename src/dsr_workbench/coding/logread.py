@@ -212,6 +212,7 @@ def _parse(raw: bytes, before: int, *, check: bool) -> tuple[pd.DataFrame, list[
     problems.extend(bad)
     return events, problems, cut
 
+
 def _arrow_table(raw: bytes, end: int) -> Any:
     """Parse ``raw[:end]`` with pyarrow; None where the careful path has to read it.
 
