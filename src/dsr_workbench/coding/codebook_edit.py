@@ -23,6 +23,7 @@ import yaml
 from dsr_workbench.coding.codebook import Codebook, parse_codebook
 from dsr_workbench.core.atomic import atomic_write_text
 from dsr_workbench.core.errors import InputError
+from dsr_workbench.core.yamlio import compose_node
 
 __all__ = ["add_code", "new_code_id"]
 
@@ -137,7 +138,7 @@ def add_code(
         )
     if parent is not None and parent not in book:
         book.require(parent)  # raises with a did-you-mean hint
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = compose_node(text)
     codes = (
         next((v for k, v in node.value if getattr(k, "value", None) == "codes"), None)
         if isinstance(node, yaml.MappingNode)

@@ -340,3 +340,12 @@ def load_yaml(path: str | Path, *, error: type[DsrError] = InputError) -> YamlDo
             f"not valid UTF-8 (byte {exc.start})", path=path, hint="re-save the file as UTF-8"
         ) from None
     return parse_yaml(text, path, error=error)
+
+
+def compose_node(text: str) -> yaml.Node | None:
+    """Compose ``text`` into a YAML node tree (no objects built), for position-keeping edits.
+
+    Used by editors that insert text at positions found in the tree (they validate the edited
+    file with :func:`load_yaml` before writing it).
+    """
+    return yaml.compose(text, Loader=yaml.SafeLoader)
