@@ -46,10 +46,8 @@ from dsr_workbench.coding.anchored import UNPLACED_COLUMNS, anchored_codings
 from dsr_workbench.coding.codebook import Codebook, load_codebook
 from dsr_workbench.coding.codebook_edit import add_code
 from dsr_workbench.coding.codings import (
-    CODING_COLUMNS,
     append_events,
     code_span,
-    fold,
     log_path,
     memo,
     read_log,
@@ -58,6 +56,7 @@ from dsr_workbench.coding.codings import (
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import Study
 from dsr_workbench.widgets._coding_compare import Comparison, compare_transcript
+from dsr_workbench.widgets._coding_events import _add_of, _codings_of, _empty, _remove_of, _short
 from dsr_workbench.widgets._coding_render import (
     code_colors,
     code_payload,
@@ -72,14 +71,6 @@ __all__ = ["CONSENSUS", "CodingView", "coding_view"]
 
 CONSENSUS = "consensus"
 """The coder name consensus decisions are logged under (``data/codings/consensus.jsonl``)."""
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=CODING_COLUMNS)
-
-
-def _codings_of(log: Path) -> pd.DataFrame:
-    return fold(read_log(log)) if log.exists() else _empty()
 
 
 class CodingView(SuggestionReview):
@@ -536,39 +527,6 @@ class CodingView(SuggestionReview):
         return widget_bundle(
             self.widget, "Coding view (live: open the notebook in JupyterLab)", **kwargs
         )
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _remove_of(event: dict[str, Any]) -> dict[str, Any]:
-    keys = ("coding_id", "transcript_id", "start", "end", "code_id")
-    return {"event": "remove", **{k: event[k] for k in keys}, "memo": "undo"}
-
-
-def _add_of(row: pd.Series) -> dict[str, Any]:
-    """The add event that brings a removed coding back, as it was (same coding id)."""
-    keys = (
-        "coding_id",
-        "transcript_id",
-        "sha256",
-        "start",
-        "end",
-        "quote",
-        "prefix",
-        "suffix",
-        "code_id",
-        "origin",
-        "memo",
-    )
-    event: dict[str, Any] = {"event": "add"}
-    for key in keys:
-        value = row[key]
-        if isinstance(value, str) or (value is not None and not pd.isna(value)):
-            event[key] = int(value) if key in ("start", "end") else str(value)
-    return event
 
 
 def coding_view(

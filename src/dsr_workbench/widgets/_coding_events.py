@@ -1,0 +1,51 @@
+"""Small helpers of the coding view: a coder's current codings and the inverse events of undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dsr_workbench.coding.codings import CODING_COLUMNS, fold, read_log
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=CODING_COLUMNS)
+
+
+def _codings_of(log: Path) -> pd.DataFrame:
+    return fold(read_log(log)) if log.exists() else _empty()
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _remove_of(event: dict[str, Any]) -> dict[str, Any]:
+    keys = ("coding_id", "transcript_id", "start", "end", "code_id")
+    return {"event": "remove", **{k: event[k] for k in keys}, "memo": "undo"}
+
+
+def _add_of(row: pd.Series) -> dict[str, Any]:
+    """The add event that brings a removed coding back, as it was (same coding id)."""
+    keys = (
+        "coding_id",
+        "transcript_id",
+        "sha256",
+        "start",
+        "end",
+        "quote",
+        "prefix",
+        "suffix",
+        "code_id",
+        "origin",
+        "memo",
+    )
+    event: dict[str, Any] = {"event": "add"}
+    for key in keys:
+        value = row[key]
+        if isinstance(value, str) or (value is not None and not pd.isna(value)):
+            event[key] = int(value) if key in ("start", "end") else str(value)
+    return event
