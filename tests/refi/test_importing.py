@@ -153,6 +153,7 @@ def test_import_writes_sources_codebook_and_coding_events(mini_study, project):
 
 def test_importing_twice_adds_nothing(mini_study, project, snapshot):
     import_refi(mini_study, project)
+
     def inputs() -> dict[str, bytes]:  # the coding-log caches are rebuilt from the logs
         return {k: v for k, v in snapshot(mini_study.parent).items() if "/.cache/" not in k}
 
