@@ -8,6 +8,10 @@ from typing import Any
 import pandas as pd
 
 from dsr_workbench.coding.codings import CODING_COLUMNS, fold, read_log
+from dsr_workbench.coding.events import EVENT_FIELDS
+
+_APPEND_FIELDS = ("event", "event_id", "coder", "timestamp")
+"""Fields of an event that the append sets, never copied from the coding being restored."""
 
 
 def _empty() -> pd.DataFrame:
@@ -30,19 +34,8 @@ def _remove_of(event: dict[str, Any]) -> dict[str, Any]:
 
 def _add_of(row: pd.Series) -> dict[str, Any]:
     """The add event that brings a removed coding back, as it was (same coding id)."""
-    keys = (
-        "coding_id",
-        "transcript_id",
-        "sha256",
-        "start",
-        "end",
-        "quote",
-        "prefix",
-        "suffix",
-        "code_id",
-        "origin",
-        "memo",
-    )
+    # every field of an add event the coding row carries; who and when are the new append's
+    keys = [k for k in EVENT_FIELDS if k in row.index and k not in _APPEND_FIELDS]
     event: dict[str, Any] = {"event": "add"}
     for key in keys:
         value = row[key]
