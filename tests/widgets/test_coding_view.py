@@ -344,3 +344,10 @@ def test_ready_sends_the_spans_again(view):
     before = view.view.spans
     view.handle({"action": "ready"})
     assert view.view.spans == before and view.view.spans is not before
+
+
+def test_the_header_names_the_log_as_the_study_does_not_by_machine_path(view):
+    # a machine path on a page shown to a focus group is a bug (and leaks the user's folders)
+    header = view.widget.children[0].value
+    assert "data/codings/" in header
+    assert str(view.data_dir.resolve().parent) not in header

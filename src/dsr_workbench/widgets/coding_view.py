@@ -144,7 +144,9 @@ class CodingView(SuggestionReview):
         self._fill_transcripts()
         self.widget = w.VBox(
             [
-                w.HTML(f"coder <b>{escape(coder)}</b> — log <code>{escape(self.log)}</code>"),
+                w.HTML(
+                    f"coder <b>{escape(coder)}</b> — log <code>{escape(self._shown_log())}</code>"
+                ),
                 self.transcript,
                 self.notes.widget,
                 self.view,
@@ -156,6 +158,11 @@ class CodingView(SuggestionReview):
         self._on_transcript()
 
     # ------------------------------------------------------------------ state
+
+    def _shown_log(self) -> str:
+        """The log's path as the study names it (``data/codings/R1.jsonl``), not the machine's."""
+        root, log = self.data_dir.resolve().parent, self.log.resolve()
+        return str(log.relative_to(root)) if log.is_relative_to(root) else log.name
 
     @property
     def error(self) -> str:
