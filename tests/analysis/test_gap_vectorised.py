@@ -211,6 +211,21 @@ def test_holm_worked_example():
     assert (adjusted <= 0.05).tolist() == [True, False, False, True]
 
 
+def test_holm_against_published_adjusted_p_values():
+    # Published inputs *and* published adjusted p-values (not derived here): the Examples of
+    # pingouin's documentation, `pingouin.multicomp` / `pingouin.holm` (raphaelvallat/pingouin,
+    # pingouin/multicomp.py): p = [.50, .003, .32, .054, .0003] with method="holm" prints
+    # "[0.64   0.012  0.64   0.162  0.0015]" and rejects tests 2 and 5 at α = .05.
+    adjusted = holm_adjust(np.array([0.50, 0.003, 0.32, 0.054, 0.0003]))
+    np.testing.assert_allclose(adjusted, [0.64, 0.012, 0.64, 0.162, 0.0015], rtol=1e-12)
+    assert (adjusted < 0.05).tolist() == [False, True, False, False, True]
+    # The same docs, "Holm correction with missing values": the third p-value set to NaN
+    # (pingouin leaves it out, m = 4) prints "[0.5    0.009     nan 0.108  0.0012]";
+    # holm_adjust takes the four finite p-values, as relationship_gap passes them.
+    adjusted = holm_adjust(np.array([0.50, 0.003, 0.054, 0.0003]))
+    np.testing.assert_allclose(adjusted, [0.5, 0.009, 0.108, 0.0012], rtol=1e-12)
+
+
 def test_holm_of_no_p_values_is_empty():
     assert holm_adjust(np.array([])).shape == (0,)
 
