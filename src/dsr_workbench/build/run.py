@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +104,11 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     With a pseudonymisation ``key``, the finished folder passes the privacy gate
     (:func:`dsr_workbench.build.privacy.gate`) before it is published.
     """
+    worker = _worker()
+    if worker.get("dask_worker"):  # a Dask worker may run on another host, in another env
+        problem = _worker_mismatch(job, worker)
+        if problem is not None:  # nothing was written: the study may not even be visible
+            return {**_empty_result(job), "error": problem, "duration_s": 0.0}
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError
 
@@ -111,13 +118,7 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     report_dir.mkdir(parents=True, exist_ok=True)
     tmp = make_tmp(report_dir)  # named after this process: see build.workers
     params = {**job.parameters, "output_dir": os.path.relpath(tmp, job.study_root)}
-    result: dict[str, Any] = {
-        "cycle": job.cycle,
-        "report": job.report,
-        "version": None,
-        "error": None,
-        "cell": None,
-    }
+    result = _empty_result(job)
     log = _redirect_stderr(job)
     try:
         pm.execute_notebook(
@@ -158,6 +159,7 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
         "inputs": job.inputs,
         "environment": job.environment,
         "git": _git_state(Path(job.study_root)),
+        "worker": worker,
         "present": job.present,
         "with_code": job.with_code,
         "start": started_at,
@@ -177,6 +179,68 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     result["version"] = _publish(tmp, report_dir)
     _clear_failure(job)
     return result
+
+
+def _empty_result(job: Job) -> dict[str, Any]:
+    return {"cycle": job.cycle, "report": job.report, "version": None, "error": None, "cell": None}
+
+
+def _worker() -> dict[str, Any]:
+    """The process that runs a job, for the manifest: host, pid and, on a Dask worker, the
+    worker's address (``None`` with the process or thread executor)."""
+    address = None
+    if "distributed" in sys.modules:  # imported only where a Dask executor is in use
+        from distributed import get_worker
+
+        try:
+            address = get_worker().address
+        except ValueError:  # not inside a Dask worker
+            pass
+    return {"host": socket.gethostname(), "pid": os.getpid(), "dask_worker": address}
+
+
+@functools.cache
+def _worker_environment() -> tuple[dict[str, str], str]:
+    """This process's :func:`~dsr_workbench.build.jobs.environment` and library hash (once)."""
+    from dsr_workbench.build.jobs import environment, library_hash
+
+    return environment(), library_hash()
+
+
+def _worker_mismatch(job: Job, worker: dict[str, Any]) -> str | None:
+    """Why a (Dask) worker cannot run ``job`` faithfully, or ``None``.
+
+    The worker must see the study at the build's path (a filesystem shared at the same
+    path), and have the environment and library source that the job's key was computed
+    with, or the version's key and provenance would name code that did not produce it.
+    """
+    where = f"the Dask worker {worker['dask_worker']} on host {worker['host']}"
+    study = Path(job.study_root) / str(job.parameters.get("study_path", "study.yaml"))
+    if not study.is_file():
+        return (
+            f"{where} does not see the study at {study}: every worker needs the study folder "
+            "on a filesystem shared at the same path (mount it there, or build without dask://)"
+        )
+    env, lib = _worker_environment()
+    differ = sorted(
+        name
+        for name in set(env) | set(job.environment)
+        if job.environment and env.get(name) != job.environment.get(name)
+    )
+    if differ:
+        name = differ[0]
+        return (
+            f"{where} has {name} {env.get(name, '(missing)')}, the build has "
+            f"{job.environment.get(name, '(missing)')}"
+            + (f" (and {len(differ) - 1} more)" if len(differ) > 1 else "")
+            + ": install the same packages on every worker"
+        )
+    if job.components.get("library", lib) != lib:
+        return (
+            f"{where} imports a different dsr_workbench source than the build: install the "
+            "same version (or checkout) on every worker, and restart the workers"
+        )
+    return None
 
 
 def _timeout_seconds(minutes: float | None) -> int | None:
@@ -313,12 +377,64 @@ def make_executor(spec: str | None, jobs: int) -> tuple[cf.Executor, Callable[[]
                 client.close()
                 cluster.close()
         else:
-            client = Client(spec.replace("dask://", "tcp://"))
+            client = _connect(Client, spec)
             close = client.close
         return client.get_executor(), close
     raise DsrError(
         f"unknown executor '{spec}'", hint="use process, thread, dask-local or dask://HOST:PORT"
     )
+
+
+CONNECT_TIMEOUT_S = 10.0
+"""How long ``dsr build --executor dask://...`` waits for the scheduler, and then for a
+first worker (``DSR_DASK_TIMEOUT`` overrides it, in seconds)."""
+
+
+def _connect_timeout() -> float:
+    raw = os.environ.get("DSR_DASK_TIMEOUT")
+    if raw is None:
+        return CONNECT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise DsrError(
+            f"DSR_DASK_TIMEOUT must be a number of seconds above 0, got '{raw}'",
+            hint="e.g. DSR_DASK_TIMEOUT=30, or unset it (default 10)",
+        )
+    return value
+
+
+def _connect(client_class: Any, spec: str) -> Any:
+    """A Dask client of the scheduler at ``spec`` that has at least one worker.
+
+    Raises
+    ------
+    DsrError
+        If no scheduler answers at the address, or it has no worker, within
+        :func:`_connect_timeout` seconds: one line naming the address and what to do.
+    """
+    address = spec.replace("dask://", "tcp://", 1)
+    timeout = _connect_timeout()
+    try:
+        client = client_class(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DsrError(
+            f"no Dask scheduler answers at {spec} within {timeout:g} s ({reason})",
+            hint=f"start one there (`dask scheduler --port {address.rsplit(':', 1)[-1]}` and "
+            f"`dask worker {address} --nthreads 1`), fix the address, or use --executor process",
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise DsrError(
+            f"the Dask scheduler at {spec} has no worker (waited {timeout:g} s)",
+            hint=f"start workers with `dask worker {address} --nthreads 1`",
+        ) from None
+    return client
 
 
 def build(
