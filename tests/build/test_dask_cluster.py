@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from distributed import Client  # noqa: E402
+from distributed import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -100,9 +100,16 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         workers = [
             spawn(
                 f"worker-{i}",
-                "distributed.cli.dask_worker", address,
-                "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                "--local-directory", str(tmp_path / f"worker-{i}"),
+                "distributed.cli.dask_worker",
+                address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--local-directory",
+                str(tmp_path / f"worker-{i}"),
             )  # fmt: skip
             for i in (1, 2)
         ]
@@ -206,3 +213,93 @@ def test_bad_timeout_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("DSR_DASK_TIMEOUT", "soon")
     with pytest.raises(DsrError, match="DSR_DASK_TIMEOUT must be a number of seconds"):
         make_executor("dask://127.0.0.1:1", 1)
+
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "notebooks" / "tiny.ipynb"
+
+
+@pytest.fixture
+def tiny_study(mini_study: Path) -> Path:
+    """The small study with one report: tests/data/notebooks/tiny.ipynb for cycle 1."""
+    root = mini_study.parent
+    (root / "notebooks").mkdir()
+    shutil.copy(TINY, root / "notebooks" / "tiny.ipynb")
+    text = mini_study.read_text(encoding="utf-8")
+    report = "reports:\n  tiny:\n    notebook: notebooks/tiny.ipynb\n    inputs: [interviews]\n"
+    mini_study.write_text(text + report + "    parameters: {sleep: 0.0}\n", encoding="utf-8")
+    return root
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_leaves_earlier_versions_intact(
+    cluster: Cluster, tiny_study: Path
+) -> None:
+    spec = cluster.address.replace("tcp://", "dask://")
+    first = _dsr(tiny_study, "build", "--executor", spec, "--quiet", timeout=BUILD_TIMEOUT_S)
+    assert first.returncode == 0, first.stdout + first.stderr
+    report = tiny_study / "reports" / "cycle-1" / "tiny"
+    before = _files(report / "v001")
+
+    path = tiny_study / "study.yaml"
+    path.write_text(path.read_text().replace("{sleep: 0.0}", "{sleep: 8.0}"), encoding="utf-8")
+    build = subprocess.Popen(
+        [sys.executable, "-m", "dsr_workbench.cli", "--study", str(tiny_study), "build",
+         "--executor", spec, "--quiet"],
+        env=_env(), cwd=tiny_study, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + BUILD_TIMEOUT_S
+        victim = None
+        while victim is None:  # the job's temporary folder names the process that writes it
+            for tmp in report.glob(".tmp-*"):
+                pid = int(tmp.name.split("-")[2])
+                victim = next((p for p in cluster.workers if p.pid == pid), None)
+            assert build.poll() is None and time.monotonic() < deadline, build.communicate()
+            time.sleep(0.05)
+        os.killpg(victim.pid, signal.SIGKILL)  # the worker and the kernel it started
+        victim.wait(timeout=10)
+        out, err = build.communicate(timeout=BUILD_TIMEOUT_S)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    # Dask gives the job to the surviving worker; either way v001 is untouched
+    assert _files(report / "v001") == before
+    assert build.returncode == 0, out + err
+    manifest = json.loads((report / "v002" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["worker"]["pid"] != victim.pid
+    assert manifest["worker"]["pid"] in cluster.worker_pids.values()
+    assert not list(report.glob(".tmp-*"))  # the dead worker's folder was cleaned up
+
+
+def test_a_worker_refuses_a_job_it_cannot_run_faithfully(tiny_study: Path, tmp_path: Path) -> None:
+    from dsr_workbench.build.jobs import plan
+    from dsr_workbench.build.workers import worker_mismatch
+    from dsr_workbench.corpus.study import load_study
+
+    (job,) = plan(load_study(tiny_study))
+    worker = {"host": "node7", "pid": 1, "dask_worker": "tcp://10.0.0.7:40000"}
+    assert worker_mismatch(job, worker) is None  # same machine, same environment
+
+    job.environment = {**job.environment, "pandas": "0.0.1"}
+    problem = worker_mismatch(job, worker)
+    assert problem is not None and "tcp://10.0.0.7:40000 on host node7 has pandas" in problem
+    assert "the build has 0.0.1: install the same packages on every worker" in problem
+
+    (job,) = plan(load_study(tiny_study))
+    job.components = {**job.components, "library": "0" * 64}
+    problem = worker_mismatch(job, worker)
+    assert problem is not None and "different dsr_workbench source" in problem
+
+    (job,) = plan(load_study(tiny_study))
+    job.study_root = str(tmp_path / "not-mounted-here")
+    problem = worker_mismatch(job, worker)
+    assert problem is not None and "does not see the study at" in problem
+    assert "shared at the same path" in problem
+    assert not (tmp_path / "not-mounted-here").exists()

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -61,7 +59,9 @@ from dsr_workbench.build.workers import (
     kernel_manager_class,
     make_tmp,
     wait_for_foreign_workers,
+    worker_identity,
     worker_init,
+    worker_mismatch,
 )
 from dsr_workbench.core.atomic import atomic_write_text
 from dsr_workbench.core.errors import DsrError
@@ -104,9 +104,9 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
     With a pseudonymisation ``key``, the finished folder passes the privacy gate
     (:func:`dsr_workbench.build.privacy.gate`) before it is published.
     """
-    worker = _worker()
+    worker = worker_identity()
     if worker.get("dask_worker"):  # a Dask worker may run on another host, in another env
-        problem = _worker_mismatch(job, worker)
+        problem = worker_mismatch(job, worker)
         if problem is not None:  # nothing was written: the study may not even be visible
             return {**_empty_result(job), "error": problem, "duration_s": 0.0}
     import papermill as pm
@@ -183,64 +183,6 @@ def run_job(job: Job, key: PseudonymKey | None = None) -> dict[str, Any]:
 
 def _empty_result(job: Job) -> dict[str, Any]:
     return {"cycle": job.cycle, "report": job.report, "version": None, "error": None, "cell": None}
-
-
-def _worker() -> dict[str, Any]:
-    """The process that runs a job, for the manifest: host, pid and, on a Dask worker, the
-    worker's address (``None`` with the process or thread executor)."""
-    address = None
-    if "distributed" in sys.modules:  # imported only where a Dask executor is in use
-        from distributed import get_worker
-
-        try:
-            address = get_worker().address
-        except ValueError:  # not inside a Dask worker
-            pass
-    return {"host": socket.gethostname(), "pid": os.getpid(), "dask_worker": address}
-
-
-@functools.cache
-def _worker_environment() -> tuple[dict[str, str], str]:
-    """This process's :func:`~dsr_workbench.build.jobs.environment` and library hash (once)."""
-    from dsr_workbench.build.jobs import environment, library_hash
-
-    return environment(), library_hash()
-
-
-def _worker_mismatch(job: Job, worker: dict[str, Any]) -> str | None:
-    """Why a (Dask) worker cannot run ``job`` faithfully, or ``None``.
-
-    The worker must see the study at the build's path (a filesystem shared at the same
-    path), and have the environment and library source that the job's key was computed
-    with, or the version's key and provenance would name code that did not produce it.
-    """
-    where = f"the Dask worker {worker['dask_worker']} on host {worker['host']}"
-    study = Path(job.study_root) / str(job.parameters.get("study_path", "study.yaml"))
-    if not study.is_file():
-        return (
-            f"{where} does not see the study at {study}: every worker needs the study folder "
-            "on a filesystem shared at the same path (mount it there, or build without dask://)"
-        )
-    env, lib = _worker_environment()
-    differ = sorted(
-        name
-        for name in set(env) | set(job.environment)
-        if job.environment and env.get(name) != job.environment.get(name)
-    )
-    if differ:
-        name = differ[0]
-        return (
-            f"{where} has {name} {env.get(name, '(missing)')}, the build has "
-            f"{job.environment.get(name, '(missing)')}"
-            + (f" (and {len(differ) - 1} more)" if len(differ) > 1 else "")
-            + ": install the same packages on every worker"
-        )
-    if job.components.get("library", lib) != lib:
-        return (
-            f"{where} imports a different dsr_workbench source than the build: install the "
-            "same version (or checkout) on every worker, and restart the workers"
-        )
-    return None
 
 
 def _timeout_seconds(minutes: float | None) -> int | None:

@@ -12,11 +12,17 @@ process that owns it (pid, start time in clock ticks, host), atomically with its
 The next build removes the temporary folders of dead owners and waits for (or refuses to
 run beside) live ones (:func:`live_foreign_tmps`), so it never deletes a folder that a
 worker still writes.
+
+A job sent to a Dask worker (``--executor dask://``), possibly on another machine, first
+checks that the worker sees the study at the build's path and has the build's environment and
+library source (:func:`worker_mismatch`); the manifest records who ran it
+(:func:`worker_identity`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import os
 import re
 import shutil
@@ -28,10 +34,13 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsr_workbench.core.errors import DsrError, DsrWarning
 from dsr_workbench.core.procs import die_with_parent, pid_alive, process_start
+
+if TYPE_CHECKING:
+    from dsr_workbench.build.jobs import Job
 
 __all__ = [
     "BuildLockedError",
@@ -45,7 +54,9 @@ __all__ = [
     "tmp_name",
     "tmp_owner",
     "wait_for_foreign_workers",
+    "worker_identity",
     "worker_init",
+    "worker_mismatch",
 ]
 
 _TMP = re.compile(r"^\.tmp-(?P<id>[0-9a-f]{12})-(?P<pid>\d+)-(?P<start>\d+)-(?P<host>[\w.-]*)$")
@@ -272,3 +283,91 @@ def abort_executor(pool: cf.Executor) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # an executor whose shutdown takes no cancel_futures (e.g. Dask's)
         pool.shutdown(wait=False)
+
+
+def worker_identity() -> dict[str, Any]:
+    """The process that runs a job, for the manifest: host, pid and, on a Dask worker, the
+    worker's address (``None`` with the process or thread executor).
+
+    Examples
+    --------
+    >>> me = worker_identity()
+    >>> me["pid"] == os.getpid(), me["dask_worker"]
+    (True, None)
+    """
+    address = None
+    if "distributed" in sys.modules:  # imported only where a Dask executor is in use
+        from distributed import get_worker
+
+        try:
+            address = get_worker().address
+        except ValueError:  # not inside a Dask worker
+            pass
+    return {"host": socket.gethostname(), "pid": os.getpid(), "dask_worker": address}
+
+
+@functools.cache
+def _worker_environment() -> tuple[dict[str, str], str]:
+    """This process's :func:`~dsr_workbench.build.jobs.environment` and library hash (once)."""
+    from dsr_workbench.build.jobs import environment, library_hash
+
+    return environment(), library_hash()
+
+
+def worker_mismatch(job: Job, worker: dict[str, Any]) -> str | None:
+    """Why a (Dask) worker cannot run ``job`` faithfully, or ``None``.
+
+    The worker must see the study at the build's path (a filesystem shared at the same
+    path), and have the environment and library source that the job's key was computed
+    with, or the version's key and provenance would name code that did not produce it.
+
+    Parameters
+    ----------
+    job
+        The job the worker was given.
+    worker
+        The worker, from :func:`worker_identity`.
+
+    Returns
+    -------
+    str or None
+        A one-line reason (naming the worker and the fix), or ``None`` if it can run the job.
+
+    Examples
+    --------
+    >>> from dsr_workbench.build.jobs import Job
+    >>> job = Job(1, "r", "R", "nb.ipynb", {"study_path": "study.yaml"}, {}, False,
+    ...           study_root="/nowhere", reports_dir="/nowhere/reports")
+    >>> print(worker_mismatch(job, {"host": "n7", "pid": 1, "dask_worker": "tcp://n7:1"}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the Dask worker tcp://n7:1 on host n7 does not see the study at /nowhere/study.yaml: every
+    worker needs the study folder on a filesystem shared at the same path (mount it there, or
+    build without dask://)
+    """
+    where = f"the Dask worker {worker['dask_worker']} on host {worker['host']}"
+    study = Path(job.study_root) / str(job.parameters.get("study_path", "study.yaml"))
+    if not study.is_file():
+        return (
+            f"{where} does not see the study at {study}: every worker needs the study folder "
+            "on a filesystem shared at the same path (mount it there, or build without dask://)"
+        )
+    env, lib = _worker_environment()
+    differ = sorted(
+        name
+        for name in set(env) | set(job.environment)
+        if job.environment and env.get(name) != job.environment.get(name)
+    )
+    if differ:
+        name = differ[0]
+        return (
+            f"{where} has {name} {env.get(name, '(missing)')}, the build has "
+            f"{job.environment.get(name, '(missing)')}"
+            + (f" (and {len(differ) - 1} more)" if len(differ) > 1 else "")
+            + ": install the same packages on every worker"
+        )
+    if job.components.get("library", lib) != lib:
+        return (
+            f"{where} imports a different dsr_workbench source than the build: install the "
+            "same version (or checkout) on every worker, and restart the workers"
+        )
+    return None
