@@ -303,3 +303,34 @@ def test_a_worker_refuses_a_job_it_cannot_run_faithfully(tiny_study: Path, tmp_p
     assert problem is not None and "does not see the study at" in problem
     assert "shared at the same path" in problem
     assert not (tmp_path / "not-mounted-here").exists()
+
+
+def test_overlapping_jobs_of_a_threaded_worker_restore_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Dask worker with --nthreads 2 runs two jobs at once in one process: fd 2 must end
+    # where it started, whatever the order in which the jobs finish
+    import multiprocessing
+    from types import SimpleNamespace
+
+    from dsr_workbench.build import run
+
+    monkeypatch.setattr(
+        multiprocessing, "current_process", lambda: SimpleNamespace(name="Dask Worker")
+    )
+    jobs = [SimpleNamespace(reports_dir=str(tmp_path), cycle=1, report=r) for r in "ab"]
+    original = os.fstat(2)
+    first = run._redirect_stderr(jobs[0])  # type: ignore[arg-type]
+    second = run._redirect_stderr(jobs[1])  # type: ignore[arg-type]  # overlaps: no swap
+    os.write(2, b"kernel chatter\n")
+    first()  # the first job ends while the second still runs
+    assert os.fstat(2).st_ino == original.st_ino
+    second()
+    assert os.fstat(2).st_ino == original.st_ino
+    logs = tmp_path / ".build" / "logs"
+    assert (logs / "cycle-1-a.log").read_bytes() == b"kernel chatter\n"
+    assert not (logs / "cycle-1-b.log").exists()
+    third = run._redirect_stderr(jobs[1])  # type: ignore[arg-type]  # free again: redirects
+    assert os.fstat(2).st_ino != original.st_ino
+    third()
+    assert os.fstat(2).st_ino == original.st_ino

@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -213,28 +214,46 @@ def _timeout_error(executed: Path, minutes: float | None) -> tuple[str, int | No
     )
 
 
+_STDERR_LOCK = threading.Lock()
+_stderr_taken = False  # a job of this process has fd 2 pointed at its log (under the lock)
+
+
 def _redirect_stderr(job: Job) -> Callable[[], None]:
     """In a worker process, send the kernel's stderr chatter to ``reports/.build/logs/``.
 
     Returns the function that restores stderr. In the main process (thread executor) nothing
-    is redirected, since stderr is shared.
+    is redirected, since stderr is shared. In a worker with several threads (a Dask worker
+    started without ``--nthreads 1``) only the first of overlapping jobs redirects, and it
+    restores the original: each swap of fd 2 is undone by the job that made it, in order.
     """
+    global _stderr_taken
     import multiprocessing
 
     if multiprocessing.current_process().name == "MainProcess":
         return lambda: None
-    logs = Path(job.reports_dir) / ".build" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    handle = open(logs / f"cycle-{job.cycle}-{job.report}.log", "ab")
-    os.dup2(handle.fileno(), 2)
+    with _STDERR_LOCK:
+        if _stderr_taken:  # another job of this process holds it: leave fd 2 alone
+            return lambda: None
+        _stderr_taken = True
+        try:
+            logs = Path(job.reports_dir) / ".build" / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            sys.stderr.flush()
+            saved = os.dup(2)
+            handle = open(logs / f"cycle-{job.cycle}-{job.report}.log", "ab")
+            os.dup2(handle.fileno(), 2)
+        except BaseException:
+            _stderr_taken = False
+            raise
 
     def restore() -> None:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        handle.close()
+        global _stderr_taken
+        with _STDERR_LOCK:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            handle.close()
+            _stderr_taken = False
 
     return restore
 
