@@ -3,6 +3,7 @@ workers started as separate processes on 127.0.0.1 (the scale-out proof of issue
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,9 +70,10 @@ class Cluster:
     """Worker address -> pid, as the scheduler reports them."""
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """A scheduler and two single-threaded workers, each its own process (group)."""
+@contextlib.contextmanager
+def _start_cluster(tmp_path: Path, n_workers: int) -> Iterator[Cluster]:
+    """A scheduler and ``n_workers`` single-threaded workers, each its own process (group),
+    all stopped on the way out, whatever happened."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path / "cluster-logs"
@@ -111,7 +113,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
                 "--local-directory",
                 str(tmp_path / f"worker-{i}"),
             )  # fmt: skip
-            for i in (1, 2)
+            for i in range(1, n_workers + 1)
         ]
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:  # the scheduler first: the client's own timeout starts when it connects
@@ -123,16 +125,28 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             time.sleep(0.2)
         with Client(address, timeout=START_TIMEOUT_S, set_as_default=False) as client:
             try:
-                client.wait_for_workers(2, timeout=max(1.0, deadline - time.monotonic()))
+                if n_workers:
+                    client.wait_for_workers(
+                        n_workers, timeout=max(1.0, deadline - time.monotonic())
+                    )
             except TimeoutError:
                 text = "\n".join(p.read_text() for p in sorted(logs.glob("worker-*.log")))
-                pytest.fail(f"two workers did not register in {START_TIMEOUT_S:g} s:\n{text}")
+                pytest.fail(
+                    f"{n_workers} workers did not register in {START_TIMEOUT_S:g} s:\n{text}"
+                )
             pids = {addr: int(pid) for addr, pid in client.run(os.getpid).items()}
         assert sorted(pids.values()) == sorted(p.pid for p in workers)  # no nanny: same pid
         yield Cluster(address, scheduler, workers, pids)
     finally:
         for process in reversed(started):  # workers first, then the scheduler
             _stop(process)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A scheduler and two workers on 127.0.0.1, separate processes."""
+    with _start_cluster(tmp_path, 2) as running:
+        yield running
 
 
 @pytest.fixture
@@ -247,7 +261,7 @@ def test_a_worker_killed_mid_job_leaves_earlier_versions_intact(
     before = _files(report / "v001")
 
     path = tiny_study / "study.yaml"
-    path.write_text(path.read_text().replace("{sleep: 0.0}", "{sleep: 8.0}"), encoding="utf-8")
+    path.write_text(path.read_text().replace("{sleep: 0.0}", "{sleep: 4.0}"), encoding="utf-8")
     build = subprocess.Popen(
         [sys.executable, "-m", "dsr_workbench.cli", "--study", str(tiny_study), "build",
          "--executor", spec, "--quiet"],
@@ -334,3 +348,18 @@ def test_overlapping_jobs_of_a_threaded_worker_restore_stderr(
     assert os.fstat(2).st_ino != original.st_ino
     third()
     assert os.fstat(2).st_ino == original.st_ino
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_a_one_line_error(tmp_path: Path, example: Path) -> None:
+    with _start_cluster(tmp_path, 0) as empty:
+        spec = empty.address.replace("tcp://", "dask://")
+        done = _dsr(
+            example, "build", "--executor", spec, "--report", "corpus-overview", "--cycle", "1",
+            timeout=PROBE_TIMEOUT_S, DSR_DASK_TIMEOUT="2",
+        )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(lines) == 1, done.stderr
+    assert f"the Dask scheduler at {spec} has no worker (waited 2 s)" in lines[0], lines[0]
+    assert f"dask worker {empty.address} --nthreads 1" in lines[0], lines[0]

@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--executor",
         default="process",
-        help="process (default), thread, dask-local or dask://HOST:8786",
+        help="process (default), thread, dask-local or dask://HOST:8786 (a running Dask "
+        "scheduler whose workers share the study's folder at the same path; waits "
+        "$DSR_DASK_TIMEOUT s, default 10, for it and a worker)",
     )
     p.add_argument(
         "--no-wait",
