@@ -173,6 +173,12 @@ def test_serve_refuses_a_codebook_that_fails_validation(study_with_codebook, run
         run(study, "code", "--serve", "--coder", "R2")
 
 
+def test_serve_refuses_a_transcript_that_cannot_be_read(study, run, no_voila):
+    (study.parent / "interviews" / "t1.txt").unlink()
+    with pytest.raises(DsrError, match="t1.txt"):
+        run(study, "code", "--serve", "--coder", "R2")
+
+
 class _Server:
     url = "http://127.0.0.1:1/?token=t"
 

@@ -378,6 +378,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dsr_workbench.coding.codebook import load_codebook
     from dsr_workbench.coding.events import log_path
     from dsr_workbench.core.procs import signals_ignored, signals_raise
+    from dsr_workbench.corpus.read import load_corpus
     from dsr_workbench.corpus.study import load_study
     from dsr_workbench.widgets.coding_view import CONSENSUS
     from dsr_workbench.widgets.serve import serve_notebook
@@ -408,6 +409,7 @@ def _serve(args: argparse.Namespace) -> int:
             hint="write data/codebook.yaml (see dsr_workbench.coding.codebook)",
         )
     load_codebook(book)  # a codebook that fails validation: its one-line error, here
+    load_corpus(study)  # so does a transcript that cannot be read (~0.2 s for the example)
     port = int(args.serve_port)
     if not 0 <= port <= 65535:
         raise DsrError(f"port {port} is not a TCP port", hint="pass --port 1024-65535 (0: any)")
