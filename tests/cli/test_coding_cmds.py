@@ -218,7 +218,7 @@ def test_serve_runs_coding_view_for_the_coder_and_transcript(study, run, capsys,
     assert seen["port"] == 0 and seen["server"].stopped
     cells = seen["nb"].cells
     assert cells[0].metadata["tags"] == ["parameters"]
-    assert "coding_view(load_study(study_path), coder)" in cells[1].source
+    assert "coding_view(load_study(study_path), coder=coder)" in cells[1].source
     assert "view.transcript.value = transcript" in cells[1].source
     monkeypatch.setenv("DSR_CODER", "R7")
     assert run(study, "code", "--serve", "--coder", "R3", "--no-browser", "--port", "0") == 0

@@ -58,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--port",
         dest="serve_port",
+        metavar="PORT",
         type=int,
         default=SERVE_PORT,
         help=f"with --serve: the port (default {SERVE_PORT}; 0: any free)",
@@ -69,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --serve: do not open a browser",
     )
     p.set_defaults(handler=_code)
-    code_sub = p.add_subparsers(dest="code_command", metavar="ACTION", required=False)
+    code_sub = p.add_subparsers(dest="code_command", metavar="[ACTION]", required=False)
     auto = code_sub.add_parser(
         "auto",
         help="apply the codebook's keyword/regex/speaker rules to every transcript",
@@ -341,7 +342,7 @@ _VIEW_CELL = """\
 from dsr_workbench.corpus.study import load_study
 from dsr_workbench.widgets import coding_view
 
-view = coding_view(load_study(study_path), coder)
+view = coding_view(load_study(study_path), coder=coder)
 if transcript:
     view.transcript.value = transcript
 view"""
