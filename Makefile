@@ -70,6 +70,11 @@ bench: $(STAMP)
 bench-build-full: $(STAMP)
 	@$(BIN)/python -m benchmarks.run --only build --full-build
 
+.PHONY: docs-images
+## Take the README's screenshot of the coding view (needs chromium) into docs/img/coding-view.png
+docs-images: $(STAMP)
+	@$(BIN)/python -m benchmarks.docs_images
+
 ## Delete generated reports (every version; they are rebuilt from inputs + code)
 clean-reports:
 	rm -rf reports/cycle-* reports/index.html reports/study-report.html reports/study-report.pdf reports/decks reports/.build

@@ -1,15 +1,22 @@
-"""``dsr code auto``, ``dsr quotes``, ``dsr codes stats`` and ``dsr codings check``.
+"""``dsr code --serve``, ``dsr code auto``, ``dsr quotes``, ``dsr codes stats``, ``dsr codings check``.
 
 They read the study's corpus, its codebook (``<data>/codebook.yaml``) and the coding logs
-(``<data>/codings/*.jsonl``).
+(``<data>/codings/*.jsonl``). ``dsr code --serve`` serves the mouse-driven coding view
+(:func:`~dsr_workbench.widgets.coding_view.coding_view`) with Voilà on 127.0.0.1, the way
+``dsr present`` serves the facilitator notebook (:mod:`dsr_workbench.widgets.serve`): a
+token in the printed URL, only the served origin may connect, nothing loaded from the
+network, and Voilà stops with the command however it is stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
+import tempfile
 import warnings
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,11 +25,52 @@ import pandas as pd
 
 from dsr_workbench.core.errors import DsrError
 
+SERVE_PORT = 8867
+"""The default port of ``dsr code --serve`` (``dsr present`` uses Voilà's 8866)."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the coding commands to ``dsr``."""
-    p = sub.add_parser("code", help="coding commands (auto-coding)")
-    code_sub = p.add_subparsers(dest="code_command", metavar="ACTION", required=True)
+    p = sub.add_parser(
+        "code",
+        help="coding commands (the coding view in a browser, auto-coding)",
+        description="`dsr code --serve --coder NAME` serves the coding view (select words with "
+        "the mouse, pick a code) with Voila on 127.0.0.1 and prints its URL; every action is "
+        "appended to data/codings/NAME.jsonl at once. `dsr code auto` applies the codebook's "
+        "auto-coding rules.",
+    )
+    p.add_argument(
+        "--serve", action="store_true", help="serve the coding view with Voila on 127.0.0.1"
+    )
+    p.add_argument(
+        "--coder",
+        dest="serve_coder",
+        default=None,
+        metavar="NAME",
+        help="with --serve: whose log the view writes (default: $DSR_CODER)",
+    )
+    p.add_argument(
+        "--transcript",
+        dest="serve_transcript",
+        metavar="ID",
+        help="with --serve: the transcript to open first (default: the first)",
+    )
+    p.add_argument(
+        "--port",
+        dest="serve_port",
+        metavar="PORT",
+        type=int,
+        default=SERVE_PORT,
+        help=f"with --serve: the port (default {SERVE_PORT}; 0: any free)",
+    )
+    p.add_argument(
+        "--no-browser",
+        dest="serve_no_browser",
+        action="store_true",
+        help="with --serve: do not open a browser",
+    )
+    p.set_defaults(handler=_code)
+    code_sub = p.add_subparsers(dest="code_command", metavar="[ACTION]", required=False)
     auto = code_sub.add_parser(
         "auto",
         help="apply the codebook's keyword/regex/speaker rules to every transcript",
@@ -165,6 +213,8 @@ def _auto(args: argparse.Namespace) -> int:
     from dsr_workbench.coding.autocode import auto_code
     from dsr_workbench.coding.codings import append_events, log_path
 
+    if args.serve:
+        raise DsrError("--serve takes no action", hint="run `dsr code --serve --coder NAME`")
     ctx = _load(args)
     if not args.dry_run and not args.coder:
         raise DsrError(
@@ -286,3 +336,138 @@ def _check(args: argparse.Namespace) -> int:
         f"{unknown} with unknown codes, {bad_lines} damaged log lines\n"
     )
     return 1 if lost or unknown or bad_lines else 0
+
+
+_VIEW_CELL = """\
+from dsr_workbench.corpus.study import load_study
+from dsr_workbench.widgets import coding_view
+
+view = coding_view(load_study(study_path), coder=coder)
+if transcript:
+    view.transcript.value = transcript
+view"""
+
+
+def _code(args: argparse.Namespace) -> int:
+    """``dsr code`` without an action: ``--serve``, or say what to pass."""
+    if not args.serve:
+        raise DsrError(
+            "no action given",
+            hint="serve the coding view with `dsr code --serve --coder NAME`, "
+            "or run `dsr code auto` (see `dsr code --help`)",
+        )
+    return _serve(args)
+
+
+def _port_free(port: int) -> bool:
+    """Whether Voilà could listen on ``port`` of 127.0.0.1 now (``SO_REUSEADDR`` as Tornado)."""
+    from dsr_workbench.widgets.serve import HOST
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``dsr code --serve``: check the input, start Voilà, print the URL, serve until stopped."""
+    import nbformat
+
+    from dsr_workbench.coding.codebook import load_codebook
+    from dsr_workbench.coding.events import log_path
+    from dsr_workbench.core.procs import signals_ignored, signals_raise
+    from dsr_workbench.corpus.read import load_corpus
+    from dsr_workbench.corpus.study import load_study
+    from dsr_workbench.widgets.coding_view import CONSENSUS
+    from dsr_workbench.widgets.serve import serve_notebook
+
+    study = load_study(args.study)
+    coder = args.serve_coder or os.environ.get("DSR_CODER")
+    if not coder:
+        raise DsrError("no coder given", hint="pass --coder NAME (or set DSR_CODER)")
+    log_path(study.data_dir, coder)  # a name that cannot name a log file: one-line error
+    if coder == CONSENSUS:
+        raise DsrError(
+            f"{CONSENSUS!r} is the log of resolved disagreements, not a coder",
+            hint="pass your own --coder NAME and resolve in the view's compare mode",
+        )
+    ids = [str(t) for t in study.transcripts["transcript_id"]]
+    if args.serve_transcript is not None and args.serve_transcript not in ids:
+        raise DsrError(
+            f"transcript {args.serve_transcript!r} is not in study.yaml",
+            path=study.path,
+            key="transcripts",
+            hint=f"use one of {', '.join(ids[:8])}{', ...' if len(ids) > 8 else ''}",
+        )
+    book = study.data_dir / "codebook.yaml"
+    if not book.exists():
+        raise DsrError(
+            "the study has no codebook",
+            path=book,
+            hint="write data/codebook.yaml (see dsr_workbench.coding.codebook)",
+        )
+    load_codebook(book)  # a codebook that fails validation: its one-line error, here
+    load_corpus(study)  # so does a transcript that cannot be read (~0.2 s for the example)
+    port = int(args.serve_port)
+    if not 0 <= port <= 65535:
+        raise DsrError(f"port {port} is not a TCP port", hint="pass --port 1024-65535 (0: any)")
+    if port and not _port_free(port):
+        raise DsrError(
+            f"port {port} on 127.0.0.1 is in use",
+            hint="stop what uses it, or pass another --port (0: any free port)",
+        )
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            'study_path = "study.yaml"\ncoder = "R1"\ntranscript = None',
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell(_VIEW_CELL),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    parameters = {
+        "study_path": str(study.path),
+        "coder": coder,
+        "transcript": args.serve_transcript,
+    }
+    with signals_raise():  # SIGTERM, SIGHUP (terminal closed): stop Voilà like Ctrl-C does
+        try:
+            with tempfile.TemporaryDirectory(prefix="dsr-code-") as folder:
+                source = os.path.join(folder, "coding_view.ipynb")
+                nbformat.write(notebook, source)
+                server = serve_notebook(source, parameters=parameters, port=port)
+        except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
+            _say("stopping")
+            return 0
+        try:
+            _say(f"Coding as {coder} at {server.url}")
+            _say("Press Ctrl-C to stop.")
+            if not args.serve_no_browser:
+                webbrowser.open(server.url)
+            code = server.process.wait()
+            if code:
+                raise DsrError(
+                    f"Voila stopped with exit code {code}: {server.log_tail(1)}",
+                    hint="see the message above",
+                )
+        except KeyboardInterrupt:
+            _say("stopping")
+        finally:
+            with signals_ignored():  # a second Ctrl-C must not leave Voilà running
+                server.stop()
+    return 0
+
+
+def _say(message: str) -> None:
+    """Print a line; after SIGHUP the terminal may be gone, which must not stop the clean-up."""
+    try:
+        print(message, flush=True)
+    except OSError:
+        pass

@@ -50,23 +50,53 @@ class Comparison:
     note: str = ""
 
     def agreement_payload(self, names: dict[str, str]) -> list[dict[str, Any]]:
-        """The agreement table as the front end shows it (one dict per code)."""
+        """The agreement table as the front end shows it (one dict per code).
+
+        A statistic the reliability module could not compute (Krippendorff's alpha or the
+        kappa of a code both coders applied to every unit, or to none: no variation, 0/0) is
+        ``None``, shown as "–", and ``note`` says why, in the reliability module's words
+        (:func:`~dsr_workbench.analysis.reliability_codings.per_code_agreement`); the widget
+        shows it as the cell's tooltip and as a footnote. ``note`` is ``""`` when every
+        statistic is there. Values are rounded to three places, and a rounded -0.0 is 0.0.
+
+        Examples
+        --------
+        >>> turns = pd.DataFrame({"transcript_id": "I01", "turn": [1], "start": [0],
+        ...                       "end": [18], "text": ["We trust Gamma now"]})
+        >>> both = pd.DataFrame({"transcript_id": "I01", "start": [0, 0], "end": [18, 18],
+        ...                      "code_id": "TRUST", "coder": ["R1", "R2"],
+        ...                      "quote": ["We trust Gamma now"] * 2})
+        >>> row = compare_transcript(both, turns, "I01", ("R1", "R2")).agreement_payload({})[0]
+        >>> row["alpha"], row["kappa"], row["pct"]
+        (None, None, 1.0)
+        >>> print(row["note"])
+        only one value (1) occurs: chance-corrected agreement is undefined (0/0); percent agreement is 1
+        """
 
         def num(x: Any) -> float | None:
-            return None if pd.isna(x) else round(float(x), 3)
+            return None if pd.isna(x) else round(float(x), 3) + 0.0  # + 0.0: no -0.0
 
-        return [
-            {
-                "code": str(r.code_id),
-                "name": "all codes" if r.code_id == OVERALL else names.get(r.code_id, r.code_id),
-                "alpha": num(r.alpha),
-                "kappa": num(r.kappa),
-                "pct": num(r.percent_agreement),
-                "n": int(r.n_units),
-                "band": str(r.band_alpha) if isinstance(r.band_alpha, str) else "",
-            }
-            for r in self.agreement.itertuples(index=False)
-        ]
+        rows = []
+        for r in self.agreement.itertuples(index=False):
+            missing = pd.isna(r.alpha) or pd.isna(r.kappa) or pd.isna(r.percent_agreement)
+            note = str(r.note) if isinstance(r.note, str) else ""
+            if missing and not note:
+                note = "not computed by the reliability module (no units to compare)"
+            rows.append(
+                {
+                    "code": str(r.code_id),
+                    "name": "all codes"
+                    if r.code_id == OVERALL
+                    else names.get(r.code_id, r.code_id),
+                    "alpha": num(r.alpha),
+                    "kappa": num(r.kappa),
+                    "pct": num(r.percent_agreement),
+                    "n": int(r.n_units),
+                    "band": str(r.band_alpha) if isinstance(r.band_alpha, str) else "",
+                    "note": note if missing else "",
+                }
+            )
+        return rows
 
 
 def _kind(row: pd.Series, codings: pd.DataFrame) -> str:
