@@ -49,10 +49,11 @@ Supported formats (``format`` names in brackets):
   relationships, whatever it is called): paragraphs read as lines of text in the variants
   above; a document whose speakers sit in a table uses the table (speaker | text, or
   time | speaker | text).
-- WebVTT (``vtt``, via webvtt-py): speakers from ``<v Name>`` voice tags (MS Teams:
-  ``<v Roe, Jane>``, text over several lines), a ``Name:`` prefix (Zoom) or a ``[Name]``
-  prefix (WhisperX); a cue without a speaker continues the previous speaker's utterance.
-- SubRip (``srt``, via webvtt-py): as for WebVTT.
+- WebVTT (``vtt``, by the cue reader of :mod:`dsr_workbench.corpus.cues`): speakers from
+  ``<v Name>`` voice tags (MS Teams: ``<v Roe, Jane>``, text over several lines), a ``Name:``
+  prefix (Zoom) or a ``[Name]`` prefix (WhisperX); a cue without a speaker continues the
+  previous speaker's utterance.
+- SubRip (``srt``, by the same reader): as for WebVTT.
 
 Files are read as untrusted. A ``.docx`` is a zip archive: before python-docx opens it, its
 members' declared sizes and ratios are checked and every member is inflated once
