@@ -258,7 +258,13 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
     return out
 
 
-def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = None) -> Parsed:
+def read_file(
+    path: str | Path,
+    encoding: str = "utf-8",
+    variant: str | None = None,
+    *,
+    data: bytes | None = None,
+) -> Parsed:
     """Read a transcript file into its format, the variant it was read by, and utterances.
 
     Parameters
@@ -270,6 +276,9 @@ def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = N
     variant
         For text and Word files, a variant of :data:`TEXT_VARIANTS` to read by instead of
         the detected one (``variant:`` in ``study.yaml``).
+    data
+        The file's bytes, if already read (text and subtitle files; a ``.docx`` is read from
+        ``path``).
 
     Raises
     ------
@@ -305,7 +314,7 @@ def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = N
     if fmt == "docx":
         kind, utterances = _parse_docx(path, variant)
         return Parsed(fmt, f"{fmt}/{kind}", utterances)
-    text = decode(path.read_bytes(), path, encoding)
+    text = decode(path.read_bytes() if data is None else data, path, encoding)
     if not text.strip():
         raise InputError("is empty", path=path, hint="check that the right file is listed")
     if fmt in ("vtt", "srt"):
