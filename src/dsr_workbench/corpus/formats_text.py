@@ -12,10 +12,11 @@ the ``t_start`` of the next.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dsr_workbench.core.errors import DsrWarning, InputError
@@ -67,12 +68,14 @@ def match_label(variant: str, line: str) -> Hit | None:
     return _label(found) if found else None
 
 
+_NAME_GROUPS = ("name", "hname", "bname", "oname", "abbr")
+_clean = functools.lru_cache(maxsize=4096)(clean_name)  # labels repeat: clean each once
+
+
 def _label(found: re.Match[str]) -> Hit | None:
     groups = found.groupdict()
-    raw = next(
-        (groups[k] for k in ("name", "hname", "bname", "oname", "abbr") if groups.get(k)), ""
-    )
-    name = clean_name(raw)
+    raw = next((groups[k] for k in _NAME_GROUPS if groups.get(k)), "")
+    name = _clean(raw)
     if name is None:
         return None
     text = (groups.get("text") or groups.get("atext") or "").strip()
@@ -80,17 +83,40 @@ def _label(found: re.Match[str]) -> Hit | None:
     return name, text, groups.get("ts"), note.strip() if note else None
 
 
+def _speaker_line_gate(line: str) -> bool:
+    return line[0] == "#" or line.startswith("**") or line[-1].isdigit()
+
+
+# A cheap test each variant's pattern needs to pass on a stripped, non-empty line (so the
+# pattern is tried only where it can match; every pattern is anchored at the start):
+# bracket_time and bracket_name start with "[", at with "@", bold with "**", time_speaker
+# with a digit; paren_time holds "(", colon ":"; speaker_line starts with "#" or "**" or ends
+# with the digit of its time (the line is stripped, and `\s` is what str.strip removes).
+_GATES: dict[str, Callable[[str], bool]] = {
+    "bracket_time": lambda line: line[0] == "[",
+    "paren_time": lambda line: "(" in line,
+    "at": lambda line: line[0] == "@",
+    "bracket_name": lambda line: line[0] == "[",
+    "colon": lambda line: ":" in line,
+    "speaker_line": _speaker_line_gate,
+    "bold": lambda line: line.startswith("**"),
+    "time_speaker": lambda line: line[0].isdigit(),
+}
+
+
 def _hits(lines: Sequence[str]) -> dict[str, dict[int, Hit]]:
     """For each variant, ``{line index: label}`` of the lines that carry its kind of label."""
     found: dict[str, dict[int, Hit]] = {}
-    patterns = list(TEXT_VARIANTS.items())
+    patterns = [
+        (variant, pattern.match, _GATES.get(variant, bool))
+        for variant, pattern in TEXT_VARIANTS.items()
+    ]
     for index, line in enumerate(lines):
         stripped = (F4_MARK.sub("", line) if "#" in line else line).strip()
         if not stripped:
             continue
-        for variant, pattern in patterns:
-            matched = pattern.match(stripped)
-            if matched and (hit := _label(matched)):
+        for variant, match, gate in patterns:
+            if gate(stripped) and (matched := match(stripped)) and (hit := _label(matched)):
                 found.setdefault(variant, {})[index] = hit
     return found
 

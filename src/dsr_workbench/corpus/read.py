@@ -159,7 +159,9 @@ def _merge(utterances: list[Utterance]) -> list[Utterance]:
                 )
         else:
             close()
-            merged.append(Utterance(speaker, utt.text, utt.line, utt.t_start, utt.t_end, utt.note))
+            if speaker is not utt.speaker:
+                utt = Utterance(speaker, utt.text, utt.line, utt.t_start, utt.t_end, utt.note)
+            merged.append(utt)
             parts = [utt.text] if utt.text else []
     close()
     return merged
@@ -188,36 +190,20 @@ def turn_columns(utterances: list[Utterance]) -> tuple[str, dict[str, list[Any]]
     ('Kim: Hi.\\nSo.\\n', ['Hi.\\nSo.'], [5], [12])
     """
     merged = _merge(utterances)
-    pieces: list[str] = []
-    speakers: list[str | None] = []
+    speakers = [utt.speaker for utt in merged]
+    texts = [utt.text for utt in merged]
+    pieces = [f"{speaker}: {text}" for speaker, text in zip(speakers, texts, strict=True)]
     starts: list[int] = []
     ends: list[int] = []
-    texts: list[str] = []
-    words: list[int] = []
-    t_starts: list[float] = []
-    t_ends: list[float] = []
-    lines: list[int] = []
-    notes: list[str | None] = []
-    pos = 0
-    nan = math.nan
-    for utt in merged:
-        label = f"{utt.speaker}: "
-        if pieces:
-            pieces.append("\n\n")
-            pos += 2
-        start = pos + len(label)
-        text = utt.text
-        pieces.append(label + text)
+    pos = -2
+    for speaker, text in zip(speakers, texts, strict=True):
+        start = pos + 2 + len(str(speaker)) + 2
         pos = start + len(text)
-        speakers.append(utt.speaker)
         starts.append(start)
         ends.append(pos)
-        texts.append(text)
-        words.append(len(text.split()))
-        t_starts.append(nan if utt.t_start is None else utt.t_start)
-        t_ends.append(nan if utt.t_end is None else utt.t_end)
-        lines.append(utt.line)
-        notes.append(utt.note)
+    nan = math.nan
+    t_starts = [nan if utt.t_start is None else utt.t_start for utt in merged]
+    t_ends = [nan if utt.t_end is None else utt.t_end for utt in merged]
     # a text transcript's timestamps mark starts only: a turn ends where the next one starts
     if all(math.isnan(t) for t in t_ends) and not all(math.isnan(t) for t in t_starts):
         t_ends = [*t_starts[1:], nan]
@@ -226,13 +212,13 @@ def turn_columns(utterances: list[Utterance]) -> tuple[str, dict[str, list[Any]]
         "start": starts,
         "end": ends,
         "text": texts,
-        "n_words": words,
+        "n_words": [len(text.split()) for text in texts],
         "t_start": t_starts,
         "t_end": t_ends,
-        "source_line": lines,
-        "speaker_note": notes,
+        "source_line": [utt.line for utt in merged],
+        "speaker_note": [utt.note for utt in merged],
     }
-    return "".join(pieces) + "\n", columns
+    return "\n\n".join(pieces) + "\n", columns
 
 
 _READ_DTYPES = {
