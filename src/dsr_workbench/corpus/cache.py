@@ -24,7 +24,7 @@ the warnings its parse gave (re-emitted on every read, so that a warm read repor
 one does). Nothing in a pack is executable (no pickle). One file for the whole corpus is read
 and written much faster than one per transcript. A load that parsed anything (or did not use
 every entry it found, or found several packs) writes one new pack of the entries it used
-(:meth:`CorpusCache.flush`) and deletes the packs it read, so the folder normally holds one
+(:meth:`CorpusCache.flush`) and deletes the packs it found, so the folder normally holds one
 pack: the corpus as last loaded.
 
 **Failure is only slowness.** A missing, truncated, garbage, unreadable or mismatched pack is
@@ -282,7 +282,7 @@ class CorpusCache:
         self.writes = 0
         self._writable = folder is not None
         self._index: dict[str, Entry] | None = None  # the packs' entries, read once
-        self._read: list[str] = []  # names of the packs read
+        self._read: list[str] = []  # names of the packs found (whole or not)
         self._used: dict[str, Entry] = {}  # the entries of this load, in order
         self._new = 0
 
@@ -306,8 +306,8 @@ class CorpusCache:
             self._index = {}
             for path in self.packs():
                 found = _open_pack(path)
+                self._read.append(path.name)  # deleted when a new pack is written
                 if found is not None:
-                    self._read.append(path.name)
                     for key, entry in found.items():
                         self._index.setdefault(key, entry)
         return self._index
@@ -329,7 +329,8 @@ class CorpusCache:
 
     def flush(self, *, complete: bool = True) -> bool:
         """Write the entries of this load as one pack and delete the packs read, if anything
-        changed; ``True`` if a pack was written. Errors are ignored (``False``).
+        changed (damaged packs are deleted too); ``True`` if a pack was written. Errors are
+        ignored (``False``).
 
         ``complete=False`` (a load that stopped at an error) keeps the entries it did not get
         to as well.

@@ -360,7 +360,7 @@ def _parse(path: Path, encoding: str, variant: str | None, data: bytes | None) -
             parsed = read_file(path, encoding, variant, data=data)
     finally:
         for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=5)
+            warnings.warn(w.message, w.category, stacklevel=4)  # the caller of load_corpus
     if not parsed.utterances:
         raise InputError("no turns found", path=path, hint="check the speaker labels")
     text, columns = turn_columns(parsed.utterances)
