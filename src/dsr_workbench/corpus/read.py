@@ -386,7 +386,7 @@ def _read(path: Path, variant: str | None, store: CorpusCache, encoding: str = "
     entry = store.get(key)
     if entry is not None:
         for category, message in entry.warnings:
-            warnings.warn(message, _category(category), stacklevel=4)
+            warnings.warn(message, _category(category), stacklevel=3)  # the caller of load_corpus
         return entry
     before = _stamp(path)
     entry = _parse(path, encoding, variant, None if fmt == "docx" else data)
