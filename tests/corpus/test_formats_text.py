@@ -244,7 +244,7 @@ def test_the_pattern_tests_change_no_hit(lines: list[str]) -> None:
         "Roe, Jane\t00:00:03",
         "**Kim** Hi.",
         "00:00:03 Speaker 1",
-        "²Kim: Hi.",
+        "Ägidius: Hi.",
         "Kim\u00a0 00:00:03",
     ],
 )

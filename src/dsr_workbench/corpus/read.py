@@ -525,13 +525,13 @@ def load_corpus(study: Study, *, cache: bool = True) -> tuple[pd.DataFrame, pd.D
         pid: None if pd.isna(org) else str(org) for pid, org in people.organisation.items()
     }
     perspective = people.perspective.to_dict()
-    columns = {
+    columns: dict[str, list[Any]] = {
         "transcript_id": [r.transcript_id for r in rows],
         "kind": [r.kind for r in rows],
         "cycle": [int(r.cycle) for r in rows],
         "date": [r.date for r in rows],
     }
-    pairs = {
+    pairs: dict[str, list[Any]] = {
         "participant_id": pair_ids,
         "organisation": [organisation[pid] for pid in pair_ids],
         "perspective": [perspective[pid] for pid in pair_ids],
