@@ -438,3 +438,37 @@ def test_concurrent_loaders_leave_whole_packs_and_read_whole_corpora(fixtures: S
         assert corpus_cache._open_pack(pack) is not None  # every pack left is whole
     colon.write_text(original, encoding="utf-8")
     _same(_load(fixtures), _load(fixtures, cache=False))
+
+
+def test_a_moved_study_is_read_warm_and_its_warnings_name_the_new_paths(
+    fixtures: Study, parses, tmp_path: Path
+) -> None:
+    _load(fixtures)
+    moved = shutil.copytree(fixtures.root, tmp_path / "moved")
+    study = load_study(moved / "study.yaml")
+    parses.clear()
+    warm = _load(study)
+    assert parses == []
+    _same(warm, _load(study, cache=False))
+    assert warm[2] and all(str(moved) in message for _, message in warm[2])
+
+
+def test_the_same_bytes_at_two_paths_warn_with_each_path(fixtures: Study, parses) -> None:
+    interviews = fixtures.root / "interviews"
+    shutil.copy(interviews / "mixed.txt", interviews / "mixed2.txt")
+    table = fixtures.transcripts
+    row = table[table.file == "interviews/mixed.txt"].copy()
+    row["transcript_id"], row["file"], row["path"] = (
+        "TX",
+        "interviews/mixed2.txt",
+        interviews / "mixed2.txt",
+    )
+    twice = dataclasses.replace(fixtures, transcripts=pd.concat([table, row], ignore_index=True))
+    cold = _load(twice)
+    parses.clear()
+    warm = _load(twice)
+    assert parses == []
+    _same(warm, cold)
+    _same(warm, _load(twice, cache=False))
+    mixed = [m for _, m in warm[2] if "mixed" in m]
+    assert len(mixed) == 2 and "mixed.txt" in mixed[0] and "mixed2.txt" in mixed[1]

@@ -350,6 +350,9 @@ def _category(name: str) -> type[Warning]:
     return DsrWarning
 
 
+_HERE = "\x00file\x00"  # the file's path in a cached warning
+
+
 def _parse(path: Path, encoding: str, variant: str | None, data: bytes | None) -> Entry:
     """Parse one file into a cache entry; its warnings are recorded in the entry and emitted
     again (in order, also when the parse fails) for the caller's filters to see."""
@@ -364,8 +367,11 @@ def _parse(path: Path, encoding: str, variant: str | None, data: bytes | None) -
     if not parsed.utterances:
         raise InputError("no turns found", path=path, hint="check the speaker labels")
     text, columns = turn_columns(parsed.utterances)
+    here = str(path)  # kept as a placeholder: the same bytes may be read at another path
     kept = [
-        (w.category.__name__, str(w.message)) for w in caught if issubclass(w.category, DsrWarning)
+        (w.category.__name__, str(w.message).replace(here, _HERE))
+        for w in caught
+        if issubclass(w.category, DsrWarning)
     ]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     table = pa.table(columns, schema=SCHEMA)
@@ -374,6 +380,8 @@ def _parse(path: Path, encoding: str, variant: str | None, data: bytes | None) -
 
 def _read(path: Path, variant: str | None, store: CorpusCache, encoding: str = "utf-8") -> Entry:
     """A transcript's entry: from the cache if it holds the file's, else parsed."""
+    if store.folder is None:
+        return _parse(path, encoding, variant, None)
     try:
         fmt = format_of(path)
         data = path.read_bytes()
@@ -385,8 +393,8 @@ def _read(path: Path, variant: str | None, store: CorpusCache, encoding: str = "
     )
     entry = store.get(key)
     if entry is not None:
-        for category, message in entry.warnings:
-            warnings.warn(message, _category(category), stacklevel=3)  # the caller of load_corpus
+        for category, message in entry.warnings:  # attributed to the caller of load_corpus
+            warnings.warn(message.replace(_HERE, str(path)), _category(category), stacklevel=3)
         return entry
     before = _stamp(path)
     entry = _parse(path, encoding, variant, None if fmt == "docx" else data)
