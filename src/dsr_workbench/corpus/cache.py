@@ -389,6 +389,9 @@ class CorpusCache:
                 ignore.write_text("# dsr-workbench: caches, rebuilt from the study's files\n*\n")
         fd, tmp = tempfile.mkstemp(prefix=f".{name[:8]}.", suffix=".tmp", dir=self.folder)
         try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # readable as the transcripts are (mkstemp: 0600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, self.folder / name)
