@@ -6,10 +6,19 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dsr_workbench.core.errors import DsrWarning, InputError
 from dsr_workbench.corpus.formats import read_file
-from dsr_workbench.corpus.formats_text import MAX_REPORTED, match_label, parse_lines
+from dsr_workbench.corpus.formats_text import (
+    MAX_REPORTED,
+    _hits,
+    _label,
+    match_label,
+    parse_lines,
+)
+from dsr_workbench.corpus.notation import F4_MARK, TEXT_VARIANTS
 from dsr_workbench.corpus.read import read_transcript
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "transcripts"
@@ -154,3 +163,90 @@ def test_no_labels_hint_lists_the_new_styles(tmp_path: Path) -> None:
     path.write_text("We talked.\nThen we left.\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"no speaker labels found \(fix: .*'I: '.*00:01:02 Name"):
         read_transcript(path)
+
+
+# --- the first-character and whole-line tests that choose the patterns a line is tried with
+
+
+def _naive_hits(lines: list[str]) -> dict[str, dict[int, tuple]]:
+    """Every pattern tried on every line (the reading before the tests that skip patterns)."""
+    found: dict[str, dict[int, tuple]] = {}
+    for index, line in enumerate(lines):
+        stripped = (F4_MARK.sub("", line) if "#" in line else line).strip()
+        if not stripped:
+            continue
+        for variant, pattern in TEXT_VARIANTS.items():
+            matched = pattern.match(stripped)
+            if matched and (hit := _label(matched)):
+                found.setdefault(variant, {})[index] = hit
+    return found
+
+
+_PIECES = [
+    "Kim",
+    "Jane Roe",
+    "interviewer",
+    "SPEAKER_00",
+    "Speaker 1",
+    "Ägidius",
+    "²nd",
+    "I",
+    "B2",
+    "Note",
+    ":",
+    ": ",
+    "**",
+    "[",
+    "]",
+    "(",
+    ")",
+    "(Acme GmbH)",
+    "@",
+    "#",
+    "### ",
+    "00:01:02",
+    "1:02",
+    "00:00:03,5",
+    "#00:01:22-6#",
+    " ",
+    "  ",
+    "\t",
+    "\u00a0",
+    "\u2003",
+    "text",
+    "3",
+    "٣",
+    ",",
+    ".",
+    "-",
+    "'",
+    "_",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join), max_size=12))
+def test_the_pattern_tests_change_no_hit(lines: list[str]) -> None:
+    assert _hits(lines) == _naive_hits(lines)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[00:01:02] Kim: Hi.",
+        "Kim (00:01:02): Hi.",
+        "@Kim: Hi.",
+        "[Kim] Hi.",
+        "**Kim:** Hi.",
+        "I:Ja",
+        "### Kim",
+        "Speaker 1  0:03",
+        "Roe, Jane\t00:00:03",
+        "**Kim** Hi.",
+        "00:00:03 Speaker 1",
+        "Ägidius: Hi.",
+        "Kim\u00a0 00:00:03",
+    ],
+)
+def test_every_variant_still_finds_its_labels(line: str) -> None:
+    assert _hits([line]) == _naive_hits([line]) != {}

@@ -3,11 +3,11 @@
 Every cue timing line is checked first (:func:`check_timings`: malformed or insane times are
 errors naming the line; backwards and overlapping cues are warnings); a small block reader
 then splits the cues (it replaced webvtt-py, which took about 70 % of the time of reading a
-20 000-cue file and could not name the line of a bad block). A cue's speaker comes from a ``<v Name>`` voice tag (MS Teams writes
-``<v Last, First>`` and spreads the text over several lines), a ``Name:`` prefix (Zoom;
-``Name (Org):`` keeps the part in parentheses as the note), or a ``[Name]`` / ``[Name]:``
-prefix (WhisperX writes ``[SPEAKER_00]: text``). A cue that names no speaker continues the
-previous speaker's utterance.
+20 000-cue file and could not name the line of a bad block). A cue's speaker comes from a
+``<v Name>`` voice tag (MS Teams writes ``<v Last, First>`` and spreads the text over several
+lines), a ``Name:`` prefix (Zoom; ``Name (Org):`` keeps the part in parentheses as the note),
+or a ``[Name]`` / ``[Name]:`` prefix (WhisperX writes ``[SPEAKER_00]: text``). A cue that
+names no speaker continues the previous speaker's utterance.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def check_timings(lines: Sequence[str], path: Path, fmt: str) -> list[tuple[int, float, float]]:
-    """``(line, start, end)`` of every cue timing line, checked before webvtt-py sees them.
+    """``(line, start, end)`` of every cue timing line, checked before the cue blocks are split.
 
     A malformed timing or a time that is not sane (see
     :func:`~dsr_workbench.corpus.notation.sane_time`) is an error naming its line. A cue that ends before it starts, and one that starts before the previous cue ends

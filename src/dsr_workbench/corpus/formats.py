@@ -49,10 +49,11 @@ Supported formats (``format`` names in brackets):
   relationships, whatever it is called): paragraphs read as lines of text in the variants
   above; a document whose speakers sit in a table uses the table (speaker | text, or
   time | speaker | text).
-- WebVTT (``vtt``, via webvtt-py): speakers from ``<v Name>`` voice tags (MS Teams:
-  ``<v Roe, Jane>``, text over several lines), a ``Name:`` prefix (Zoom) or a ``[Name]``
-  prefix (WhisperX); a cue without a speaker continues the previous speaker's utterance.
-- SubRip (``srt``, via webvtt-py): as for WebVTT.
+- WebVTT (``vtt``, by the cue reader of :mod:`dsr_workbench.corpus.cues`): speakers from
+  ``<v Name>`` voice tags (MS Teams: ``<v Roe, Jane>``, text over several lines), a ``Name:``
+  prefix (Zoom) or a ``[Name]`` prefix (WhisperX); a cue without a speaker continues the
+  previous speaker's utterance.
+- SubRip (``srt``, by the same reader): as for WebVTT.
 
 Files are read as untrusted. A ``.docx`` is a zip archive: before python-docx opens it, its
 members' declared sizes and ratios are checked and every member is inflated once
@@ -257,7 +258,13 @@ def _parse_docx_table(rows: list[list[str]], path: Path) -> list[Utterance]:
     return out
 
 
-def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = None) -> Parsed:
+def read_file(
+    path: str | Path,
+    encoding: str = "utf-8",
+    variant: str | None = None,
+    *,
+    data: bytes | None = None,
+) -> Parsed:
     """Read a transcript file into its format, the variant it was read by, and utterances.
 
     Parameters
@@ -269,6 +276,9 @@ def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = N
     variant
         For text and Word files, a variant of :data:`TEXT_VARIANTS` to read by instead of
         the detected one (``variant:`` in ``study.yaml``).
+    data
+        The file's bytes, if already read (text and subtitle files; a ``.docx`` is read from
+        ``path``).
 
     Raises
     ------
@@ -304,7 +314,7 @@ def read_file(path: str | Path, encoding: str = "utf-8", variant: str | None = N
     if fmt == "docx":
         kind, utterances = _parse_docx(path, variant)
         return Parsed(fmt, f"{fmt}/{kind}", utterances)
-    text = decode(path.read_bytes(), path, encoding)
+    text = decode(path.read_bytes() if data is None else data, path, encoding)
     if not text.strip():
         raise InputError("is empty", path=path, hint="check that the right file is listed")
     if fmt in ("vtt", "srt"):

@@ -12,10 +12,11 @@ the ``t_start`` of the next.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dsr_workbench.core.errors import DsrWarning, InputError
@@ -67,12 +68,20 @@ def match_label(variant: str, line: str) -> Hit | None:
     return _label(found) if found else None
 
 
+_clean = functools.lru_cache(maxsize=4096)(clean_name)  # labels repeat: clean each once
+
+
 def _label(found: re.Match[str]) -> Hit | None:
     groups = found.groupdict()
-    raw = next(
-        (groups[k] for k in ("name", "hname", "bname", "oname", "abbr") if groups.get(k)), ""
+    raw = (
+        groups.get("name")
+        or groups.get("hname")
+        or groups.get("bname")
+        or groups.get("oname")
+        or groups.get("abbr")
+        or ""
     )
-    name = clean_name(raw)
+    name = _clean(raw)
     if name is None:
         return None
     text = (groups.get("text") or groups.get("atext") or "").strip()
@@ -80,17 +89,55 @@ def _label(found: re.Match[str]) -> Hit | None:
     return name, text, groups.get("ts"), note.strip() if note else None
 
 
+# Cheap tests that a stripped, non-empty line must pass for a variant's pattern to match it, so
+# that each pattern is tried only where it can match (every pattern is anchored at the start).
+# First character: "[" (bracket_time, bracket_name), "@" (at), "*" (bold), a digit
+# (time_speaker: \d is a digit), "*" or a letter or digit (colon: a name is [^\W\d_], which
+# is alphanumeric; "**Name:"; "I:"), "#", "*" or alphanumeric (speaker_line). The whole line:
+# paren_time holds "(", colon ":"; speaker_line starts with "#" or "*" or ends with the digit of
+# its time (the line is stripped, and \s is exactly what str.strip removes). A variant without
+# a test here is always tried.
+_FIRST: dict[str, Callable[[str], bool]] = {
+    "bracket_time": lambda c: c == "[",
+    "paren_time": str.isalnum,
+    "at": lambda c: c == "@",
+    "bracket_name": lambda c: c == "[",
+    "colon": lambda c: c == "*" or c.isalnum(),
+    "speaker_line": lambda c: c in "#*" or c.isalnum(),
+    "bold": lambda c: c == "*",
+    "time_speaker": str.isdigit,
+}
+_WHOLE: dict[str, Callable[[str], bool]] = {
+    "paren_time": lambda line: "(" in line,
+    "colon": lambda line: ":" in line,
+    "speaker_line": lambda line: line[0] in "#*" or line[-1].isdigit(),
+}
+
+_Candidate = tuple[str, Callable[[str], "re.Match[str] | None"], Callable[[str], bool] | None]
+
+
 def _hits(lines: Sequence[str]) -> dict[str, dict[int, Hit]]:
     """For each variant, ``{line index: label}`` of the lines that carry its kind of label."""
     found: dict[str, dict[int, Hit]] = {}
-    patterns = list(TEXT_VARIANTS.items())
+    by_first: dict[str, list[_Candidate]] = {}  # the variants a line's first character allows
     for index, line in enumerate(lines):
         stripped = (F4_MARK.sub("", line) if "#" in line else line).strip()
         if not stripped:
             continue
-        for variant, pattern in patterns:
-            matched = pattern.match(stripped)
-            if matched and (hit := _label(matched)):
+        first = stripped[0]
+        candidates = by_first.get(first)
+        if candidates is None:
+            candidates = by_first[first] = [
+                (variant, pattern.match, _WHOLE.get(variant))
+                for variant, pattern in TEXT_VARIANTS.items()
+                if variant not in _FIRST or _FIRST[variant](first)
+            ]
+        for variant, match, whole in candidates:
+            if (
+                (whole is None or whole(stripped))
+                and (matched := match(stripped))
+                and (hit := _label(matched))
+            ):
                 found.setdefault(variant, {})[index] = hit
     return found
 
