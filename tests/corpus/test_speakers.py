@@ -10,6 +10,7 @@ from dsr_workbench.core.errors import InputError, StudyError
 from dsr_workbench.corpus.read import load_corpus
 from dsr_workbench.corpus.speakers import assign_participants, label_map
 from dsr_workbench.corpus.study import load_study
+from dsr_workbench.corpus.validate import check_study
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "transcripts"
 
@@ -88,6 +89,11 @@ def test_an_unmapped_generic_label_names_file_line_label_and_fix(mini_study: Pat
             r"key 'transcripts\[2\]\.variant': 'colonn' is not a transcript "
             r"variant \(fix: use one of bracket_time",
         ),
+        (
+            ", encoding: klingon-8",
+            r"key 'transcripts\[2\]\.encoding': 'klingon-8' is not an encoding Python knows "
+            r"\(fix: use a codec name such as cp1252",
+        ),
     ],
 )
 def test_bad_speakers_or_variant_keys(mini_study: Path, extra: str, message: str) -> None:
@@ -116,3 +122,22 @@ def test_label_map_and_assignment_fold_case_and_accents() -> None:
     assert assign_participants(["sprecher o", "KIM"], [1, 2], mapping, file="x") == ["P1", "R1"]
     with pytest.raises(InputError, match=r"x:3: speaker 'Zoe' is not in study\.yaml \(1 more"):
         assign_participants(["Kim", "Zoe", "Max"], [1, 3, 5], mapping, file="x")
+
+
+def test_encoding_in_study_yaml_reads_a_cp1252_file_unchanged(mini_study: Path) -> None:
+    # f4transkript on Windows saves cp1252 with CRLF; without the key the file is refused
+    # with the fix, with it the study reads it and the raw file stays as it was
+    _add(mini_study, "f4_cp1252.txt", ", speakers: {I: R1, B: P2}")
+    raw = (mini_study.parent / "interviews" / "f4_cp1252.txt").read_bytes()
+    with pytest.raises(InputError, match=r"f4_cp1252\.txt:3: cannot be decoded as utf-8.*encoding"):
+        load_corpus(load_study(mini_study))
+    text = mini_study.read_text(encoding="utf-8").replace("B: P2}", "B: P2}, encoding: cp1252")
+    mini_study.write_text(text, encoding="utf-8")
+    study = load_study(mini_study)
+    assert study.transcripts.encoding.tolist() == [None, None, "cp1252"]
+    _, turns = load_corpus(study)
+    t3 = turns[turns.transcript_id == "T3"]
+    assert list(t3.participant_id) == ["R1", "P2", "R1", "P2"]
+    assert "ü" in " ".join(t3.text)
+    assert [r.ok for r in check_study(study)] == [True, True, True]
+    assert (mini_study.parent / "interviews" / "f4_cp1252.txt").read_bytes() == raw

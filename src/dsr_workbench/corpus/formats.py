@@ -198,8 +198,9 @@ def decode(data: bytes, path: str | Path, encoding: str = "utf-8") -> str:
             f"{exc.start} is invalid",
             path=path,
             line=line,
-            hint="re-save the file as UTF-8, or pass the encoding it was written in "
-            "(e.g. --encoding cp1252)",
+            hint="give the encoding it was written in: 'encoding: cp1252' (for example) in "
+            "its study.yaml entry, or --encoding cp1252 with dsr validate --files; or re-save "
+            "it as UTF-8",
         ) from None
     except LookupError:
         raise InputError(

@@ -483,7 +483,7 @@ def load_corpus(study: Study, *, cache: bool = True) -> tuple[pd.DataFrame, pd.D
     pair_of_turn: list[int] = []
     try:
         for row in rows:
-            entry = _read(Path(row.path), row.variant, store)
+            entry = _read(Path(row.path), row.variant, store, row.encoding or "utf-8")
             labels = entry.table["speaker"].to_pylist()
             first: dict[Any, int] = {}
             for label, line in zip(labels, entry.table["source_line"].to_pylist(), strict=True):

@@ -19,6 +19,7 @@ parse cache stays valid when ``study.yaml`` changes.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from dsr_workbench.corpus.notation import TEXT_VARIANTS, fold_label
 
 __all__ = [
     "assign_participants",
+    "check_encoding",
     "check_speakers",
     "check_variant",
     "describe_unmapped",
@@ -121,6 +123,29 @@ def check_variant(
             f"'{value}' is not a transcript variant",
             "use one of " + ", ".join(TEXT_VARIANTS) + " (or leave it out to detect it)",
         )
+    return str(value)
+
+
+def check_encoding(
+    value: Any, where: str, fail: Callable[[str, str, str], StudyError]
+) -> str | None:
+    """Validate a transcript entry's ``encoding:`` (a codec name Python knows).
+
+    Examples
+    --------
+    >>> check_encoding("cp1252", "transcripts[0]", None), check_encoding(None, "t", None)
+    ('cp1252', None)
+    """
+    if value is None:
+        return None
+    try:
+        codecs.lookup(str(value))
+    except LookupError:
+        raise fail(
+            f"{where}.encoding",
+            f"'{value}' is not an encoding Python knows",
+            "use a codec name such as cp1252, latin-1 or utf-16 (or leave it out for UTF-8)",
+        ) from None
     return str(value)
 
 

@@ -16,7 +16,9 @@ it; every error names the file, the line, the key and the fix. The result is a
     transcript_id, path (absolute), file (as written), kind (interview | focus_group), date,
     cycle, variant (the text variant to read the file by, or ``None`` to detect it), speakers
     (``{label: participant_id}`` for generic labels of this file, see
-    :mod:`dsr_workbench.corpus.speakers`)
+    :mod:`dsr_workbench.corpus.speakers`), encoding (a text file's encoding when it is not
+    UTF-8, such as ``cp1252`` for an older Windows editor's "save as text"; ``None``: UTF-8, or
+    the encoding its byte-order mark names)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import pandas as pd
 from dsr_workbench.core.errors import DsrWarning, StudyError
 from dsr_workbench.core.yamlio import YamlDoc, load_yaml
 from dsr_workbench.corpus.notation import fold_label
-from dsr_workbench.corpus.speakers import check_speakers, check_variant
+from dsr_workbench.corpus.speakers import check_encoding, check_speakers, check_variant
 
 __all__ = [
     "DsrDeprecationWarning",
@@ -96,9 +98,10 @@ _SECTIONS: dict[str, dict[str, bool]] = {
         "cycle": True,
         "variant": False,  # read a text/Word file by this variant (corpus.formats)
         "speakers": False,  # {label: participant id} for this file (corpus.speakers)
+        "encoding": False,  # the text file's encoding when it is not UTF-8 (e.g. cp1252)
     },
 }
-_PER_FILE = ["variant", "speakers"]  # per-file options (corpus.speakers), None kept as None
+_PER_FILE = ["variant", "speakers", "encoding"]  # per-file options (corpus.speakers), None kept as None
 _DEFAULT_PATHS = {
     "interviews": "interviews",
     "data": "data",
@@ -519,6 +522,7 @@ def load_study(path: str | Path = "study.yaml", *, check_files: bool = True) -> 
                 "cycle": int(tr["cycle"]),
                 "variant": check_variant(tr.get("variant"), where, check.fail),
                 "speakers": check_speakers(tr.get("speakers"), where, ids, check.fail),
+                "encoding": check_encoding(tr.get("encoding"), where, check.fail),
             }
         )
         check.in_cycle(tr_rows[-1], cycle_rows, where)

@@ -231,7 +231,7 @@ def plan_import(
     """
     if not isinstance(study, Study):
         study = load_study(study)
-    transcripts, _ = load_corpus(study)
+    transcripts, _ = load_corpus(study, cache=False)  # "write nothing": not even the cache
     book_path = study.data_dir / "codebook.yaml"
     before = book_path.read_bytes().decode("utf-8-sig") if book_path.exists() else None
     book = load_codebook(book_path) if before is not None else None
