@@ -101,7 +101,8 @@ _SECTIONS: dict[str, dict[str, bool]] = {
         "encoding": False,  # the text file's encoding when it is not UTF-8 (e.g. cp1252)
     },
 }
-_PER_FILE = ["variant", "speakers", "encoding"]  # per-file options (corpus.speakers), None kept as None
+# per-file options (corpus.speakers), None kept as None
+_PER_FILE = ["variant", "speakers", "encoding"]
 _DEFAULT_PATHS = {
     "interviews": "interviews",
     "data": "data",

@@ -135,7 +135,9 @@ def check_study(study: Study) -> list[FileReport]:
     study_labels = study.speaker_map()
     reports = []
     for row in study.transcripts.itertuples(index=False):
-        report, labels, lines = _read(Path(row.path), row.file, row.encoding or "utf-8", row.variant)
+        report, labels, lines = _read(
+            Path(row.path), row.file, row.encoding or "utf-8", row.variant
+        )
         mapping = label_map(row.speakers, study_labels)
         for label, line in unmapped(labels, lines, mapping).items():
             report.errors.append(describe_unmapped(label, line, row.file, row.transcript_id))
