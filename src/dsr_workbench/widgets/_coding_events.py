@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pandas as pd
 
 from dsr_workbench.coding.codings import CODING_COLUMNS, fold, read_log
 from dsr_workbench.coding.events import EVENT_FIELDS
+from dsr_workbench.core.errors import DsrError
 
 _APPEND_FIELDS = ("event", "event_id", "coder", "timestamp")
 """Fields of an event that the append sets, never copied from the coding being restored."""
@@ -42,3 +44,108 @@ def _add_of(row: pd.Series) -> dict[str, Any]:
         if isinstance(value, str) or (value is not None and not pd.isna(value)):
             event[key] = int(value) if key in ("start", "end") else str(value)
     return event
+
+
+def fold_in(codings: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The current codings after ``events`` were appended to their log, without reading it.
+
+    The in-memory twin of ``fold(read_log(log))`` for the view's own appends: an add
+    (re)places its coding at the end, a remove drops it, a memo sets its note. The log stays
+    the truth; a test checks that both agree after every kind of action.
+
+    Examples
+    --------
+    >>> add = {"event": "add", "coding_id": "c1", "transcript_id": "I01", "start": 0,
+    ...        "end": 2, "quote": "We", "code_id": "A", "coder": "R1", "origin": "manual",
+    ...        "timestamp": "2026-01-14T10:00:00Z"}
+    >>> now = fold_in(_empty(), [add, {"event": "memo", "coding_id": "c1", "memo": "ask"}])
+    >>> now[["coding_id", "start", "end", "memo"]].values.tolist()
+    [['c1', 0, 2, 'ask']]
+    >>> len(fold_in(now, [{"event": "remove", "coding_id": "c1"}]))
+    0
+    """
+    out = codings
+    for event in events:
+        coding, kind = event["coding_id"], event["event"]
+        if kind == "add":
+            row = {c: event.get(c) for c in CODING_COLUMNS}
+            row["created_at"] = event.get("timestamp")
+            new = pd.DataFrame([row], columns=CODING_COLUMNS)
+            new["created_at"] = pd.to_datetime(new["created_at"], utc=True, format="ISO8601")
+            kept = out[out["coding_id"] != coding]
+            if len(kept):
+                new = new.astype(kept.dtypes.to_dict())
+                out = pd.concat([kept, new], ignore_index=True)
+            else:
+                out = new
+        elif kind == "remove":
+            out = out[out["coding_id"] != coding].reset_index(drop=True)
+        elif kind == "memo":
+            out = out.copy()
+            out.loc[out["coding_id"] == coding, "memo"] = event.get("memo")
+    return out
+
+
+def decided(consensus_log: Path, transcript_id: str | None) -> set[tuple[str, int, int]]:
+    """(code, start, end) of the consensus events of a transcript (resolved disagreements)."""
+    if not consensus_log.exists():
+        return set()
+    events = read_log(consensus_log)
+    events = events[events["transcript_id"] == transcript_id]
+    return {
+        (str(c), int(a), int(b))
+        for c, a, b in zip(events["code_id"], events["start"], events["end"], strict=True)
+        if pd.notna(a) and pd.notna(b)
+    }
+
+
+def inverse_of(written: list[dict[str, Any]], before: pd.DataFrame) -> list[dict[str, Any]]:
+    """The events that undo ``written`` (consensus adds and removes), given the codings before."""
+    inverse = []
+    for ev in written:
+        held = before[before["coding_id"] == ev["coding_id"]]
+        if ev["event"] == "add" and held.empty:
+            inverse.append(_remove_of(ev))
+        elif ev["event"] == "remove" and len(held):
+            inverse.append(_add_of(held.iloc[0]))
+    return inverse
+
+
+class QuoteMismatch(DsrError):
+    """The selected words are not the transcript's at the offsets: the text changed."""
+
+
+def checked_span(msg: Mapping[str, Any], text: str, turns: pd.DataFrame) -> tuple[int, int, str]:
+    """The selection of a message, checked: integers, inside one turn, the quote matches.
+
+    Raises
+    ------
+    DsrError
+        Not integers, empty, outside the text, over two turns; :class:`QuoteMismatch` if
+        ``text[start:end] != quote``.
+    """
+    try:
+        start, end = int(msg["start"]), int(msg["end"])
+    except (KeyError, TypeError, ValueError):
+        raise DsrError(
+            "the selection has no valid start/end", hint="select words in the transcript"
+        ) from None
+    quote = msg.get("quote")
+    if not 0 <= start < end <= len(text):
+        raise DsrError(
+            f"the selection {start}..{end} is empty or outside the transcript",
+            hint="select some words",
+        )
+    inside = turns[(turns["start"] <= start) & (turns["end"] >= end)]
+    if inside.empty:
+        raise DsrError(
+            "the selection spans two turns (or the gap between them): nothing was coded",
+            hint="select words within one speaker turn",
+        )
+    if not isinstance(quote, str) or text[start:end] != quote:
+        raise QuoteMismatch(
+            f"the selected words no longer match the transcript at {start}..{end} "
+            "(the text changed under the view): nothing was written",
+            hint="reload the transcript and select again",
+        )
+    return start, end, quote
