@@ -39,8 +39,29 @@ WAIT_MS = 120_000
 
 # --------------------------------------------------------------------------- the page's side
 
-# Installed before the page's scripts: the time of the frame after the first draw.
+# Installed before the page's scripts: the time of the frame after the first draw, and (once
+# `__benchWS` is an array: armed for an apply) when the page's websocket sends the apply
+# message and receives the kernel's `edits` of it, to split the round trip.
 _INIT = """
+const Plain = window.WebSocket;
+const said = (d, word) => {
+  const s = typeof d === 'string' ? d : (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) ? new TextDecoder().decode(d) : '';
+  return s.includes(word);
+};
+window.WebSocket = class extends Plain {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (e) => {
+      const log = window.__benchWS;
+      if (Array.isArray(log) && !log.recv && said(e.data, '"edits"')) log.recv = performance.now();
+    });
+  }
+  send(d) {
+    const log = window.__benchWS;
+    if (Array.isArray(log) && !log.sent && said(d, '"apply"')) log.sent = performance.now();
+    return super.send(d);
+  }
+};
 new PerformanceObserver((list, obs) => {
   for (const e of list.getEntries()) {
     if (e.name === 'dsr-coding-drawn') {
@@ -97,6 +118,7 @@ _ARM = """
   for (const e of text.querySelectorAll('.dsr-cv-tx > span[class]')) before = Math.max(before, k(e));
   const stripes = new Set([...document.querySelectorAll('.dsr-cv-stripes.a .dsr-cv-stripe')].map((e) => e.dataset.i));
   const b = window.__bench = {t0: null, t1: null, stripe: null, draws0: window.__dsrCoding.draws};
+  window.__benchWS = [];
   const onEvent = (e) => { if (b.t0 === null) b.t0 = e.timeStamp; };
   window.addEventListener(trigger, onEvent, true);
   const check = () => {
@@ -259,7 +281,8 @@ def _apply_once(
     )
     result = page.evaluate(
         "() => ({...window.__bench, lastApplyMs: window.__dsrCoding.lastApplyMs,"
-        " lastDrawMs: window.__dsrCoding.lastDrawMs})"
+        " lastDrawMs: window.__dsrCoding.lastDrawMs, parts: window.__dsrCoding.lastParts,"
+        " sent: window.__benchWS.sent ?? null, recv: window.__benchWS.recv ?? null})"
     )
     deadline = time.monotonic() + 30
     while len(events := _lines(log)) < expected and time.monotonic() < deadline:
@@ -293,7 +316,7 @@ def _applies(
         for n, (a, b) in enumerate(targets):
             expected += 1
             out["keydown"].append(_apply_once(page, log, text, a, b, "keydown", expected))
-            ctx.log(f"codingview apply {n + 1} by key: {_ms(out['keydown'][-1]):.0f} ms")
+            ctx.log(f"codingview apply {n + 1} by key: {_split(out['keydown'][-1])}")
         page.focus(".dsr-cv")
         page.keyboard.press("s")  # sticky: mouse-up applies the picked code (the key 1's)
         assert page.is_checked(".dsr-cv-sticky")
@@ -301,7 +324,7 @@ def _applies(
             b2 = text.rfind(" ", a, b)  # one word fewer: a new span
             expected += 1
             out["mouseup"].append(_apply_once(page, log, text, a, b2, "mouseup", expected))
-            ctx.log(f"codingview apply {n + 1} by mouse-up: {_ms(out['mouseup'][-1]):.0f} ms")
+            ctx.log(f"codingview apply {n + 1} by mouse-up: {_split(out['mouseup'][-1])}")
     finally:
         context.close()
     if errors:
@@ -311,6 +334,15 @@ def _applies(
 
 def _ms(r: dict[str, Any]) -> float:
     return float(r["t1"] - r["t0"])
+
+
+def _split(r: dict[str, Any]) -> str:
+    if r["sent"] is None or r["recv"] is None:
+        return f"{_ms(r):.0f} ms"
+    return (
+        f"{_ms(r):.0f} ms (to send {r['sent'] - r['t0']:.0f}, kernel {r['recv'] - r['sent']:.0f}, "
+        f"draw {r['t1'] - r['recv']:.0f}; parts {r.get('parts')})"
+    )
 
 
 # --------------------------------------------------------------------------- Python alone
@@ -446,6 +478,29 @@ def run(ctx: Context) -> Section:
         "widget: message sent → redraw done (`lastApplyMs`)", len(widget.runs), widget.fmt()
     )
     apply_t.add("widget: the redraw alone (`lastDrawMs`)", len(redraw.runs), redraw.fmt())
+    both = applied["keydown"] + applied["mouseup"]
+    split = [r for r in both if r["sent"] is not None and r["recv"] is not None]
+    if split:
+        for label, fn in [
+            ("trigger → apply message on the websocket", lambda r: r["sent"] - r["t0"]),
+            (
+                "websocket: apply sent → its edits back (kernel, Voilà)",
+                lambda r: r["recv"] - r["sent"],
+            ),
+            ("edits received → highlight in the DOM", lambda r: r["t1"] - r["recv"]),
+        ]:
+            part = Stats([fn(r) / 1e3 for r in split])
+            apply_t.add(label, len(part.runs), part.fmt())
+    parts = [r["parts"] for r in both if r.get("parts")]
+    for key, label in [
+        ("layoutBefore", "redraw: layout before (heights of the touched turns)"),
+        ("runs", "redraw: runs of the touched turns, new style rules"),
+        ("layoutAfter", "redraw: layout after"),
+        ("stripes", "redraw: stripes (changed ones measured, all placed)"),
+    ]:
+        if parts:
+            part = Stats([p[key] / 1e3 for p in parts])
+            apply_t.add(label, len(part.runs), part.fmt())
     apply_t.add("Python in-process: `handle(apply)`", len(handle.runs), handle.fmt())
     apply_t.add("Python in-process: `draw()` (the spans payload)", len(draw.runs), draw.fmt())
     apply_t.add("spans payload of a change", "—", f"{payload / 1e3:,.0f} kB of JSON")

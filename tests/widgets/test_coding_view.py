@@ -371,16 +371,24 @@ def test_the_codings_in_memory_are_the_logs_after_every_action(view):
         truth = fold(read_log(view.log))
         placed = anchored_codings(truth, view.transcripts_table, view.turns_table).codings
         keys = ["coding_id", "transcript_id", "start", "end", "code_id", "quote", "memo"]
-        for mine, disk in [(view.raw, truth), (view.codings, placed)]:
-            got = mine[keys].astype(object).where(mine[keys].notna(), None)
-            want = disk[keys].astype(object).where(disk[keys].notna(), None)
+        anchored = [*keys, "status", "score", "old_start", "old_end", "turn"]
+        for mine, disk, cols in [(view.raw, truth, keys), (view.codings, placed, anchored)]:
+            assert list(mine.columns) == list(disk.columns)
+            assert mine[keys].dtypes.astype(str).tolist() == disk[keys].dtypes.astype(str).tolist()
+            got = mine[cols].astype(object).where(mine[cols].notna(), None)
+            want = disk[cols].astype(object).where(disk[cols].notna(), None)
             assert sorted(map(tuple, got.values)) == sorted(map(tuple, want.values))
         drawn = {(s["i"], s["s"], s["e"], s["c"], s["m"]) for s in view.spans if s["k"] == "a"}
         mine = placed[placed["transcript_id"] == view.transcript_id]
         assert drawn == {
             (i, s, e, c, m if isinstance(m, str) else "")
             for i, s, e, c, m in zip(
-                mine["coding_id"], mine["start"], mine["end"], mine["code_id"], mine["memo"]
+                mine["coding_id"],
+                mine["start"],
+                mine["end"],
+                mine["code_id"],
+                mine["memo"],
+                strict=True,
             )
         }
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dsr_workbench.coding.codings import CODING_COLUMNS, fold, read_log
@@ -46,6 +47,14 @@ def _add_of(row: pd.Series) -> dict[str, Any]:
     return event
 
 
+_TYPES = {
+    c: np.int64 if c in ("start", "end") else pd.StringDtype(na_value=np.nan)
+    for c in CODING_COLUMNS
+    if c != "created_at"
+}
+"""The dtypes :func:`~dsr_workbench.coding.codings.fold` gives (text: pandas' ``str``)."""
+
+
 def fold_in(codings: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The current codings after ``events`` were appended to their log, without reading it.
 
@@ -70,14 +79,11 @@ def fold_in(codings: pd.DataFrame, events: Sequence[Mapping[str, Any]]) -> pd.Da
         if kind == "add":
             row = {c: event.get(c) for c in CODING_COLUMNS}
             row["created_at"] = event.get("timestamp")
-            new = pd.DataFrame([row], columns=CODING_COLUMNS)
+            new = pd.DataFrame([row], columns=CODING_COLUMNS).astype(_TYPES)
             new["created_at"] = pd.to_datetime(new["created_at"], utc=True, format="ISO8601")
+            new["created_at"] = new["created_at"].dt.as_unit("us")
             kept = out[out["coding_id"] != coding]
-            if len(kept):
-                new = new.astype(kept.dtypes.to_dict())
-                out = pd.concat([kept, new], ignore_index=True)
-            else:
-                out = new
+            out = pd.concat([kept, new], ignore_index=True) if len(kept) else new
         elif kind == "remove":
             out = out[out["coding_id"] != coding].reset_index(drop=True)
         elif kind == "memo":
@@ -149,3 +155,48 @@ def checked_span(msg: Mapping[str, Any], text: str, turns: pd.DataFrame) -> tupl
             hint="reload the transcript and select again",
         )
     return start, end, quote
+
+
+def placed_as_made(
+    fresh: pd.DataFrame, like: pd.DataFrame, sha256: str, turns: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Codings just made on today's text, placed as they are (what anchoring gives them).
+
+    A coding whose transcript digest is today's ``sha256`` keeps its offsets (status ``ok``,
+    score 100) on the turn it starts in (``turns``: today's turns of its transcript). The rows
+    come with the columns and dtypes of ``like`` (the view's anchored codings). ``None`` when
+    that does not hold for every row, or ``like`` is empty (then anchor them).
+
+    Examples
+    --------
+    >>> like = pd.DataFrame({"coding_id": ["a"], "start": pd.array([0], dtype="Int64"),
+    ...     "end": pd.array([2], dtype="Int64"), "quote": ["We"], "sha256": ["h"],
+    ...     "status": ["ok"], "score": [100.0], "old_start": [0], "old_end": [2],
+    ...     "old_quote": ["We"], "turn": pd.array([1], dtype="Int64")})
+    >>> fresh = pd.DataFrame({"coding_id": ["b"], "start": [12], "end": [17],
+    ...                       "quote": ["trust"], "sha256": ["h"]})
+    >>> turns = pd.DataFrame({"turn": [1, 2], "start": [0, 10], "end": [8, 30]})
+    >>> placed_as_made(fresh, like, "h", turns)[["coding_id", "start", "status", "turn"]]
+      coding_id  start status  turn
+    0         b     12     ok     2
+    >>> placed_as_made(fresh, like, "other", turns) is None
+    True
+    """
+    if like.empty or fresh.empty or not (fresh["sha256"] == sha256).all():
+        return None
+    turns = turns.sort_values("start")
+    starts, ends = fresh["start"].to_numpy(dtype=np.int64), fresh["end"].to_numpy(dtype=np.int64)
+    at = np.searchsorted(turns["end"].to_numpy(dtype=np.int64), starts, side="right")
+    if (at >= len(turns)).any() or (
+        turns["start"].to_numpy()[np.minimum(at, len(turns) - 1)] >= ends
+    ).any():
+        return None
+    rows = fresh.assign(
+        status="ok",
+        score=100.0,
+        old_start=starts,
+        old_end=ends,
+        old_quote=fresh["quote"],
+        turn=turns["turn"].to_numpy()[at],
+    )
+    return rows.reindex(columns=like.columns).astype(like.dtypes.to_dict()).reset_index(drop=True)

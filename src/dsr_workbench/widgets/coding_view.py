@@ -66,6 +66,7 @@ from dsr_workbench.widgets._coding_events import (
     decided,
     fold_in,
     inverse_of,
+    placed_as_made,
 )
 from dsr_workbench.widgets._coding_render import (
     code_colors,
@@ -264,15 +265,18 @@ class CodingView(SuggestionReview):
         ids = {str(e["coding_id"]) for e in events}
         self.raw = fold_in(self.raw, events)
         fresh = self.raw[self.raw["coding_id"].isin(ids)]
-        placed = anchored_codings(fresh, self.transcripts_table, self.turns_table)
-        if placed.n_unplaced:  # not for a coding made on today's text; but never guess
-            self._reload()
-            self.draw()
-            return
+        placed = placed_as_made(fresh, self.codings, self._row()["sha256"], self.current_turns())
+        if placed is None:
+            anchored = anchored_codings(fresh, self.transcripts_table, self.turns_table)
+            if anchored.n_unplaced:  # not for a coding made on today's text; but never guess
+                self._reload()
+                self.draw()
+                return
+            placed = anchored.codings
         kept = self.codings[~self.codings["coding_id"].isin(ids)]
-        self.codings = pd.concat([kept, placed.codings], ignore_index=True)
+        self.codings = pd.concat([kept, placed], ignore_index=True) if len(kept) else placed
         edits = {e["i"]: e for e in self.view.edits} | {i: {"i": i, "del": True} for i in ids}
-        shown = placed.codings[placed.codings["transcript_id"] == self.transcript_id]
+        shown = placed[placed["transcript_id"] == self.transcript_id]
         edits |= {s["i"]: s for s in span_payload(shown, "a")}
         if len(edits) > EDITS_MAX:
             self.draw()
@@ -283,7 +287,8 @@ class CodingView(SuggestionReview):
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict):
-            self.handle(content)
+            with self.view.hold_sync():  # the action's changes reach the browser as one message
+                self.handle(content)
 
     def handle(self, msg: dict[str, Any]) -> Any:
         """Handle one message of the front end; errors go to the error line, not raised.
@@ -369,14 +374,9 @@ class CodingView(SuggestionReview):
         if not code:
             raise DsrError("no code picked", hint="pick a code in the palette (or press 1-9)")
         tid = self.transcript_id
-        mine = self.raw
-        held = mine[
-            (mine["transcript_id"] == tid)
-            & (mine["start"] == start)
-            & (mine["end"] == end)
-            & (mine["code_id"] == code)
-        ]
-        if len(held):
+        mine = self.raw  # the offsets first (integer arrays), then the few rows they leave
+        held = mine[(mine["start"].to_numpy() == start) & (mine["end"].to_numpy() == end)]
+        if ((held["transcript_id"] == tid) & (held["code_id"] == code)).any():
             self._use(code)
             self.view.status = f"already coded with {self.names.get(code, code)}"
             return None

@@ -235,6 +235,7 @@ function render({ model, el: host }) {
   }
 
   let geo = new Map(); // span id -> [top, bottom] of its stripe, relative to the content box
+  const stripeEls = new Map(); // span id -> its stripe element
   function measure(s, base, range) {
     const i = Math.max(0, runIndex(s.s)), j = runIndex(s.e - 1);
     if (j < 0 || !runEls[i]) return null;
@@ -264,19 +265,29 @@ function render({ model, el: host }) {
     }
     const widthA = Math.max(1, Math.min(5, Math.floor(62 / Math.max(1, cols.a.length)) - 1));
     const widthB = Math.max(1, Math.min(5, Math.floor(62 / Math.max(1, cols.b.length)) - 1));
+    // reconcile with the stripes drawn: only new, moved or restyled ones touch the DOM
     const fa = document.createDocumentFragment(), fb = document.createDocumentFragment();
+    const seen = new Set();
     for (const [[top, bottom, s], n] of placed) {
-      const d = document.createElement("div");
       const code = codeById.get(s.c) || { name: s.c, color: "#888" };
       const wdt = s.k === "a" ? widthA : widthB;
-      d.className = "dsr-cv-stripe";
-      d.style.cssText = `top:${top}px;height:${Math.max(3, bottom - top)}px;width:${wdt}px;` +
+      const css = `top:${top}px;height:${Math.max(3, bottom - top)}px;width:${wdt}px;` +
         `${s.k === "a" ? "right" : "left"}:${n * (wdt + 1)}px;background:${code.color}`;
-      d.title = `${code.name} (${s.c}) — ${s.w}`;
-      d.dataset.i = s.i; d.dataset.code = s.c;
-      (s.k === "a" ? fa : fb).appendChild(d);
+      const title = `${code.name} (${s.c}) — ${s.w}`;
+      seen.add(s.i);
+      let d = stripeEls.get(s.i);
+      if (d && d.dataset.k !== s.k) { d.remove(); d = undefined; }
+      if (!d) {
+        d = document.createElement("div"); d.className = "dsr-cv-stripe";
+        d.dataset.i = s.i; d.dataset.k = s.k; stripeEls.set(s.i, d);
+        (s.k === "a" ? fa : fb).appendChild(d);
+      }
+      if (d._css !== css) { d.style.cssText = css; d._css = css; }
+      if (d.title !== title) d.title = title;
+      if (d.dataset.code !== s.c) d.dataset.code = s.c;
     }
-    stripesA.replaceChildren(fa); stripesB.replaceChildren(fb);
+    for (const [i, d] of stripeEls) if (!seen.has(i)) { d.remove(); stripeEls.delete(i); }
+    stripesA.appendChild(fa); stripesB.appendChild(fb);
     stripesB.style.display = cols.b.length ? "" : "none";
   }
 
@@ -312,14 +323,18 @@ function render({ model, el: host }) {
     }
     const list = [...hit].sort((x, y) => x - y);
     const heights = list.map((t) => txEls[t].getBoundingClientRect().height);
+    const t1 = performance.now();
     spans = next; spanById = nextById; visible = spans.filter(isVisible);
     const nRules = rules.length;
     drawSomeRuns(list);
     for (let n = nRules; n < rules.length; n++) style.sheet.insertRule(rules[n], style.sheet.cssRules.length);
     rulesDirty = false;
+    const t2 = performance.now();
     // the same heights: nothing else moved, only the changed spans' stripes are measured again
     const moved = list.some((t, n) => txEls[t].getBoundingClientRect().height !== heights[n]);
+    const t3 = performance.now();
     drawStripes(moved ? null : changed);
+    state.lastParts = { layoutBefore: t1 - t0, runs: t2 - t1, layoutAfter: t3 - t2, stripes: performance.now() - t3, turns: list.length, moved };
     marked(t0);
   }
 
