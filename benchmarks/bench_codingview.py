@@ -36,6 +36,7 @@ CHARS_PER_TURN = 285  # the generator's mean turn length (words_per_turn 70, alt
 OPEN_GOAL_S, APPLY_GOAL_S = 1.0, 0.150
 CODER, OTHER = "R1", "R2"
 WAIT_MS = 120_000
+SETTLE_MS = 3_000  # the view open this long before the first apply
 
 # --------------------------------------------------------------------------- the page's side
 
@@ -305,24 +306,33 @@ def _apply_once(
     return result
 
 
+def _sticky(page: Any, on: bool) -> None:
+    """Switch the sticky active code (key s) on or off."""
+    if page.is_checked(".dsr-cv-sticky") != on:
+        page.focus(".dsr-cv")
+        page.keyboard.press("s")
+    if page.is_checked(".dsr-cv-sticky") != on:
+        raise RuntimeError("the key s did not switch the sticky code")
+
+
 def _applies(
     ctx: Context, browser: Any, url: str, log: Path, text: str, targets: list[tuple[int, int]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every target applied by the number key 1, then each one word shorter by the sticky code."""
+    """Each target applied by the number key 1, then (one word shorter) by the sticky code's
+    mouse-up: the two ways interleaved, so that load from other work falls on both alike."""
     context, page, errors = _page(browser, url)
+    page.wait_for_timeout(SETTLE_MS)  # not timed: the kernel settles after running the notebook
     expected = len(_lines(log))
     out: dict[str, list[dict[str, Any]]] = {"keydown": [], "mouseup": []}
     try:
         for n, (a, b) in enumerate(targets):
+            _sticky(page, False)
             expected += 1
             out["keydown"].append(_apply_once(page, log, text, a, b, "keydown", expected))
             ctx.log(f"codingview apply {n + 1} by key: {_split(out['keydown'][-1])}")
-        page.focus(".dsr-cv")
-        page.keyboard.press("s")  # sticky: mouse-up applies the picked code (the key 1's)
-        assert page.is_checked(".dsr-cv-sticky")
-        for n, (a, b) in enumerate(targets):
-            b2 = text.rfind(" ", a, b)  # one word fewer: a new span
+            _sticky(page, True)  # mouse-up applies the picked code (the key 1's)
             expected += 1
+            b2 = text.rfind(" ", a, b)  # one word fewer: a new span
             out["mouseup"].append(_apply_once(page, log, text, a, b2, "mouseup", expected))
             ctx.log(f"codingview apply {n + 1} by mouse-up: {_split(out['mouseup'][-1])}")
     finally:
@@ -441,8 +451,9 @@ def run(ctx: Context) -> Section:
         "kernel, runs the notebook: reading the corpus and the log) and to the next frame. "
         f"**Apply**: {n_applies} real mouse drags (`page.mouse`: down on the first character, "
         "ten moves, up on the last) over 2–5 words in turns spread over the transcript, each "
-        "applied with the number key 1; then the same turns (one word fewer) with the sticky "
-        "active code, which the mouse-up applies. Timed in the page: from the key's or "
+        "applied with the number key 1, each followed by the same words less the last one "
+        "coded with the sticky active code, which the mouse-up applies (the two interleaved; "
+        f"the view open {SETTLE_MS / 1e3:g} s before the first). Timed in the page: from the key's or "
         "mouse-up's event time (`event.timeStamp`, a capture listener) to a MutationObserver "
         "seeing the run that starts at the selection carry a style class made for the new "
         "coding; the round trip includes the kernel writing the event to the log (checked on "
