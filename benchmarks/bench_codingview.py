@@ -43,23 +43,25 @@ SETTLE_MS = 3_000  # the view open this long before the first apply
 # Installed before the page's scripts: the time of the frame after the first draw, and (once
 # `__benchWS` is an array: armed for an apply) when the page's websocket sends the apply
 # message and receives the kernel's `edits` of it, to split the round trip.
-_INIT = """
+_INIT = r"""
 const Plain = window.WebSocket;
-const said = (d, word) => {
-  const s = typeof d === 'string' ? d : (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) ? new TextDecoder().decode(d) : '';
-  return s.includes(word);
-};
+const text = (d) => typeof d === 'string' ? d : (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) ? new TextDecoder().decode(d) : '';
+const said = (d, word) => text(d).includes(word);
 window.WebSocket = class extends Plain {
   constructor(...args) {
     super(...args);
     this.addEventListener('message', (e) => {
       const log = window.__benchWS;
-      if (Array.isArray(log) && !log.recv && said(e.data, '"edits"')) log.recv = performance.now();
+      if (Array.isArray(log) && !log.recv && said(e.data, '"edits"')) {
+        log.recv = performance.now(); log.recvWall = Date.now();
+        const m = text(e.data).match(/"date"\s*:\s*"([^"]+)"/);  // the header's: when the kernel sent it
+        if (m) log.kernelWall = Date.parse(m[1].replace(/(\.\d{3})\d*/, '$1').replace(/\+00:00$/, 'Z'));
+      }
     });
   }
   send(d) {
     const log = window.__benchWS;
-    if (Array.isArray(log) && !log.sent && said(d, '"apply"')) log.sent = performance.now();
+    if (Array.isArray(log) && !log.sent && said(d, '"apply"')) { log.sent = performance.now(); log.sentWall = Date.now(); }
     return super.send(d);
   }
 };
@@ -283,7 +285,9 @@ def _apply_once(
     result = page.evaluate(
         "() => ({...window.__bench, lastApplyMs: window.__dsrCoding.lastApplyMs,"
         " lastDrawMs: window.__dsrCoding.lastDrawMs, parts: window.__dsrCoding.lastParts,"
-        " sent: window.__benchWS.sent ?? null, recv: window.__benchWS.recv ?? null})"
+        " sent: window.__benchWS.sent ?? null, recv: window.__benchWS.recv ?? null,"
+        " sentWall: window.__benchWS.sentWall ?? null, recvWall: window.__benchWS.recvWall ?? null,"
+        " kernelWall: window.__benchWS.kernelWall ?? null})"
     )
     deadline = time.monotonic() + 30
     while len(events := _lines(log)) < expected and time.monotonic() < deadline:
@@ -350,7 +354,8 @@ def _split(r: dict[str, Any]) -> str:
     if r["sent"] is None or r["recv"] is None:
         return f"{_ms(r):.0f} ms"
     return (
-        f"{_ms(r):.0f} ms (to send {r['sent'] - r['t0']:.0f}, kernel {r['recv'] - r['sent']:.0f}, "
+        f"{_ms(r):.0f} ms (to send {r['sent'] - r['t0']:.0f}, kernel {r['recv'] - r['sent']:.0f} "
+        f"[in {(r.get('kernelWall') or 0) - (r.get('sentWall') or 0):.0f}], "
         f"draw {r['t1'] - r['recv']:.0f}; parts {r.get('parts')})"
     )
 
@@ -502,6 +507,17 @@ def run(ctx: Context) -> Section:
         ]:
             part = Stats([fn(r) / 1e3 for r in split])
             apply_t.add(label, len(part.runs), part.fmt())
+        dated = [r for r in split if r.get("kernelWall") and r.get("sentWall")]
+        for label, fn in [
+            (
+                "… of it: page sent → the kernel sent the edits (its clock)",
+                lambda r: r["kernelWall"] - r["sentWall"],
+            ),
+            ("… of it: kernel sent → the page got them", lambda r: r["recvWall"] - r["kernelWall"]),
+        ]:
+            if dated:
+                part = Stats([max(0.0, fn(r)) / 1e3 for r in dated])
+                apply_t.add(label, len(part.runs), part.fmt())
     parts = [r["parts"] for r in both if r.get("parts")]
     for key, label in [
         ("layoutBefore", "redraw: layout before (heights of the touched turns)"),
