@@ -540,9 +540,10 @@ def run(ctx: Context) -> Section:
         Goal(
             TITLE,
             "300,000 characters with 2,000 codings: highlights and stripes within 1 s of opening",
-            f"{fmt_time(mount.median)} from widget mount ({fmt_time(nav.median)} from "
-            "navigation start, with Voilà's kernel)",
-            None if not real else mount.median <= OPEN_GOAL_S,
+            f"{fmt_time(mount.median)} from widget mount to `dsr-coding-drawn`, "
+            f"{fmt_time(frame.median)} to the next frame ({fmt_time(nav.median)} from "
+            "navigation start, with Voilà starting a kernel)",
+            None if not real else max(mount.median, frame.median) <= OPEN_GOAL_S,
         ),
         Goal(
             TITLE,
