@@ -642,7 +642,11 @@ function render({ model, el: host }) {
     const fresh = spans.filter((s) => s.k === "a" && !before.has(s.i));
     if (fresh.length) lastCoding = fresh[fresh.length - 1].i;
   };
-  const onSpans = spansChanged(() => redraw(false)), onEdits = spansChanged(redrawSome);
+  const unchanged = () => { // the same spans sent again (the answer to "ready"): nothing to draw
+    const next = currentSpans();
+    return draws > 0 && next.length === spans.length && next.every((s, n) => s.i === spans[n].i && same(s, spans[n]));
+  };
+  const onSpans = spansChanged(() => { if (!unchanged()) redraw(false); }), onEdits = spansChanged(redrawSome);
   const onCodes = () => { fillCodes(); redraw(true); };
   const onError = () => { localError = ""; showError(); };
   const onStatus = () => { statusLine.textContent = model.get("status") || ""; if (localError) setError(""); };
