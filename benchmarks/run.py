@@ -45,6 +45,7 @@ BENCHMARKS: tuple[str, ...] = (
     "reliability",
     "codinglog",
     "gap",
+    "codingview",
     "build",
 )
 """Benchmark modules (``benchmarks/bench_<name>.py``), in the order they run."""

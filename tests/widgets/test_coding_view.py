@@ -98,7 +98,7 @@ def test_apply_writes_code_point_offsets_after_non_bmp_text(view):
     assert written["code_id"] == "TRUST" and written["origin"] == "manual"
     assert written == event
     assert text[written["start"] : written["end"]] == "Of course"
-    spans = [s for s in view.view.spans if s["k"] == "a"]
+    spans = [s for s in view.spans if s["k"] == "a"]
     assert [(s["s"], s["e"], s["c"]) for s in spans] == [(start, start + 9, "TRUST")]
     assert view.view.recent == ["TRUST"]
     # the same span and code again is the same coding: nothing more is written
@@ -263,7 +263,7 @@ def test_in_vivo_without_a_codebook_file_is_refused(study):
 def test_suggestions_are_drawn_dashed_and_accept_reject_are_on_record(view):
     pending = view.handle({"action": "suggest"})
     assert pending and all(e["transcript_id"] == "I02" for e in pending)
-    drawn = [s for s in view.view.spans if s["k"] == "s"]
+    drawn = [s for s in view.spans if s["k"] == "s"]
     assert [s["i"] for s in drawn] == [e["coding_id"] for e in pending]
     view.handle({"action": "accept", "id": pending[0]["coding_id"]})
     view.handle({"action": "reject", "id": pending[1]["coding_id"]})
@@ -312,7 +312,7 @@ def test_compare_shows_the_reliability_modules_agreement_and_resolve_writes_cons
         ("CAP", "one side", "R2"),
         ("TRUST", "extent", "R2"),
     ]
-    marked = [s for s in view.view.spans if s["k"] == "d"]
+    marked = [s for s in view.spans if s["k"] == "d"]
     assert len(marked) == 2 and {s["k"] for s in view.view.spans} == {"a", "b", "d"}
 
     n = int(table.index[table["code_id"] == "CAP"][0])
@@ -327,7 +327,7 @@ def test_compare_shows_the_reliability_modules_agreement_and_resolve_writes_cons
     )
     assert (event["start"], event["end"], event["quote"]) == (b, b + 8, "capacity")
     assert event["memo"] == "consensus: applied by R2; not by R1"
-    assert [s["m"] for s in view.view.spans if s["k"] == "d" and s["c"] == "CAP"] == ["resolved"]
+    assert [s["m"] for s in view.spans if s["k"] == "d" and s["c"] == "CAP"] == ["resolved"]
     view.handle({"action": "undo"})
     assert [e["event"] for e in lines(view.consensus_log)] == ["add", "remove"]
     assert view.handle({"action": "resolve", "index": 99, "decision": "present"}) is None
@@ -341,9 +341,72 @@ def test_compare_shows_the_reliability_modules_agreement_and_resolve_writes_cons
 
 def test_ready_sends_the_spans_again(view):
     apply(view, "no problem", "CAP")
-    before = view.view.spans
+    before = view.spans
     view.handle({"action": "ready"})
     assert view.view.spans == before and view.view.spans is not before
+    assert view.view.edits == []  # the edits are folded into the spans sent again
+
+
+def test_an_action_sends_only_the_spans_it_changed(view):
+    apply(view, "Of course", "TRUST")
+    apply(view, "no problem", "CAP")
+    view.handle({"action": "ready"})
+    base = view.view.spans
+    event = apply(view, "Could you", "TRUST")
+    assert view.view.spans is base  # the 2 spans are not sent again
+    assert [(e["i"], e["s"], e["c"]) for e in view.view.edits] == [
+        (event["coding_id"], event["start"], "TRUST")
+    ]
+    view.handle({"action": "remove", "id": event["coding_id"]})
+    assert view.view.spans is base
+    assert view.view.edits == [{"i": event["coding_id"], "del": True}]
+    assert sorted(s["i"] for s in view.spans) == sorted(s["i"] for s in base)
+
+
+def test_the_codings_in_memory_are_the_logs_after_every_action(view):
+    """The view folds its own appends in instead of re-reading the log: both must agree."""
+    from dsr_workbench.coding.anchored import anchored_codings
+
+    def check() -> None:
+        truth = fold(read_log(view.log))
+        placed = anchored_codings(truth, view.transcripts_table, view.turns_table).codings
+        keys = ["coding_id", "transcript_id", "start", "end", "code_id", "quote", "memo"]
+        anchored = [*keys, "status", "score", "old_start", "old_end", "turn"]
+        for mine, disk, cols in [(view.raw, truth, keys), (view.codings, placed, anchored)]:
+            assert list(mine.columns) == list(disk.columns)
+            assert mine[keys].dtypes.astype(str).tolist() == disk[keys].dtypes.astype(str).tolist()
+            got = mine[cols].astype(object).where(mine[cols].notna(), None)
+            want = disk[cols].astype(object).where(disk[cols].notna(), None)
+            assert sorted(map(tuple, got.values)) == sorted(map(tuple, want.values))
+        drawn = {(s["i"], s["s"], s["e"], s["c"], s["m"]) for s in view.spans if s["k"] == "a"}
+        mine = placed[placed["transcript_id"] == view.transcript_id]
+        assert drawn == {
+            (i, s, e, c, m if isinstance(m, str) else "")
+            for i, s, e, c, m in zip(
+                mine["coding_id"],
+                mine["start"],
+                mine["end"],
+                mine["code_id"],
+                mine["memo"],
+                strict=True,
+            )
+        }
+
+    first = apply(view, "Of course", "TRUST")
+    check()
+    second = apply(view, "no problem", "CAP")
+    check()
+    view.handle({"action": "memo", "id": first["coding_id"], "memo": "habit"})
+    check()
+    view.handle({"action": "remove", "id": first["coding_id"]})
+    check()
+    view.handle({"action": "undo"})  # the add again, with its memo
+    check()
+    view.handle({"action": "undo"})  # the memo's inverse: the note before (none)
+    check()
+    view.handle({"action": "remove", "id": second["coding_id"]})
+    check()
+    assert len(view.raw) == 1 and view.error == ""
 
 
 def test_the_header_names_the_log_as_the_study_does_not_by_machine_path(view):

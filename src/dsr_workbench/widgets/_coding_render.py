@@ -14,7 +14,15 @@ import seaborn as sns
 
 from dsr_workbench.coding.codebook import Codebook
 
-__all__ = ["SIDES", "code_colors", "code_payload", "span_payload", "turn_payload"]
+__all__ = [
+    "SIDES",
+    "code_colors",
+    "code_payload",
+    "disagreement_payload",
+    "merge_edits",
+    "span_payload",
+    "turn_payload",
+]
 
 SIDES = {
     "a": "the coder's own",
@@ -150,3 +158,48 @@ def span_payload(
             strict=True,
         )
     ]
+
+
+def merge_edits(spans: list[dict[str, Any]], edits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The spans drawn: ``spans`` with ``edits`` applied by id (``{"i": id, "del": True}``
+    drops one; any other edit adds or replaces the span with its id), as the front end does.
+
+    Examples
+    --------
+    >>> merge_edits([{"i": "a", "s": 0}, {"i": "b", "s": 5}], [{"i": "a", "del": True},
+    ...             {"i": "c", "s": 9}])
+    [{'i': 'b', 's': 5}, {'i': 'c', 's': 9}]
+    """
+    if not edits:
+        return list(spans)
+    by_id = {s["i"]: s for s in spans}
+    for edit in edits:
+        if edit.get("del"):
+            by_id.pop(edit["i"], None)
+        else:
+            by_id[edit["i"]] = edit
+    return list(by_id.values())
+
+
+def disagreement_payload(
+    table: pd.DataFrame, decided: set[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """The spans of a comparison's disagreements (side ``d``), ``resolved`` if in ``decided``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"code_id": ["CAP"], "start": [3], "end": [9],
+    ...                       "present": ["R2"], "absent": ["R1"], "kind": ["one-sided"]})
+    >>> [(s["i"], s["w"], s["x"], s["m"]) for s in disagreement_payload(table, {("CAP", 3, 9)})]
+    [('d0', 'R2', 'R1', 'resolved')]
+    """
+    rows = table.assign(
+        coding_id=[f"d{n}" for n in range(len(table))],
+        coder=table["present"],
+        origin=table["kind"],
+        memo=[
+            "resolved" if (c, int(a), int(b)) in decided else ""
+            for c, a, b in zip(table["code_id"], table["start"], table["end"], strict=True)
+        ],
+    )
+    return span_payload(rows, "d", [str(a) for a in table["absent"]])

@@ -9,7 +9,8 @@ accept, reject, suggest, compare, reload, ready), handled by
 
 The JavaScript and CSS ship as package data (``widgets/static/coding_view.{js,css}``): the
 view works offline. When the view has drawn its highlights and stripes it sets the
-performance mark ``dsr-coding-drawn`` (and ``dsr-coding-drawn-<n>`` for the n-th draw).
+performance mark ``dsr-coding-drawn`` (and ``dsr-coding-drawn-<n>`` for the n-th draw, also
+after an edit).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class TranscriptWidget(anywidget.AnyWidget):  # type: ignore[misc]
     spans
         What to draw (:func:`~dsr_workbench.widgets._coding_render.span_payload`); always
         assign a new list.
+    edits
+        Spans changed since ``spans`` was sent, applied by id
+        (:func:`~dsr_workbench.widgets._coding_render.merge_edits`): an action sends only the
+        spans it changed, not all of them; the front end redraws only the turns they touch.
     recent
         Code ids used lately, most recent first.
     coder, compare
@@ -64,6 +69,7 @@ class TranscriptWidget(anywidget.AnyWidget):  # type: ignore[misc]
     turns: t.List[Any] = t.List().tag(sync=True)
     codes: t.List[Any] = t.List().tag(sync=True)
     spans: t.List[Any] = t.List().tag(sync=True)
+    edits: t.List[Any] = t.List().tag(sync=True)
     recent: t.List[Any] = t.List().tag(sync=True)
     coder = t.Unicode("").tag(sync=True)
     compare = t.Unicode("").tag(sync=True)

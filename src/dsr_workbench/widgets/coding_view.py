@@ -50,16 +50,29 @@ from dsr_workbench.coding.codings import (
     code_span,
     log_path,
     memo,
-    read_log,
     remove,
 )
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.corpus.study import Study
 from dsr_workbench.widgets._coding_compare import Comparison, compare_transcript
-from dsr_workbench.widgets._coding_events import _add_of, _codings_of, _empty, _remove_of, _short
+from dsr_workbench.widgets._coding_events import (
+    QuoteMismatch,
+    _add_of,
+    _codings_of,
+    _empty,
+    _remove_of,
+    _short,
+    checked_span,
+    decided,
+    fold_in,
+    inverse_of,
+    placed_as_made,
+)
 from dsr_workbench.widgets._coding_render import (
     code_colors,
     code_payload,
+    disagreement_payload,
+    merge_edits,
     span_payload,
     turn_payload,
 )
@@ -71,6 +84,8 @@ __all__ = ["CONSENSUS", "CodingView", "coding_view"]
 
 CONSENSUS = "consensus"
 """The coder name consensus decisions are logged under (``data/codings/consensus.jsonl``)."""
+EDITS_MAX = 200
+"""Edits sent on top of the spans before all spans are sent again (see :attr:`CodingView.spans`)."""
 
 
 class CodingView(SuggestionReview):
@@ -234,39 +249,46 @@ class CodingView(SuggestionReview):
             spans += span_payload(other, "b")
             table = self.comparison.disagreements
             if len(table):
-                decided = self._decided()
-                rows = table.assign(
-                    coding_id=[f"d{n}" for n in range(len(table))],
-                    coder=table["present"],
-                    origin=table["kind"],
-                    memo=[
-                        "resolved" if (c, int(a), int(b)) in decided else ""
-                        for c, a, b in zip(
-                            table["code_id"], table["start"], table["end"], strict=True
-                        )
-                    ],
-                )
-                spans += span_payload(rows, "d", [str(a) for a in table["absent"]])
+                spans += disagreement_payload(table, decided(self.consensus_log, tid))
         if self.suggestions:
             spans += span_payload(self.suggestion_frame(), "s")
-        self.view.spans = spans
+        with self.view.hold_sync():
+            self.view.edits, self.view.spans = [], spans
 
-    def _decided(self) -> set[tuple[str, int, int]]:
-        if not self.consensus_log.exists():
-            return set()
-        events = read_log(self.consensus_log)
-        events = events[events["transcript_id"] == self.transcript_id]
-        return {
-            (str(c), int(a), int(b))
-            for c, a, b in zip(events["code_id"], events["start"], events["end"], strict=True)
-            if pd.notna(a) and pd.notna(b)
-        }
+    @property
+    def spans(self) -> list[dict[str, Any]]:
+        """What the front end draws: its ``spans`` with its ``edits`` applied (the changes since)."""
+        return merge_edits(self.view.spans, self.view.edits)
+
+    def _fold_in(self, events: list[dict[str, Any]]) -> None:
+        """Fold this session's append to the coder's log in; send only the spans it changed."""
+        ids = {str(e["coding_id"]) for e in events}
+        self.raw = fold_in(self.raw, events)
+        fresh = self.raw[self.raw["coding_id"].isin(ids)]
+        placed = placed_as_made(fresh, self.codings, self._row()["sha256"], self.current_turns())
+        if placed is None:
+            anchored = anchored_codings(fresh, self.transcripts_table, self.turns_table)
+            if anchored.n_unplaced:  # not for a coding made on today's text; but never guess
+                self._reload()
+                self.draw()
+                return
+            placed = anchored.codings
+        kept = self.codings[~self.codings["coding_id"].isin(ids)]
+        self.codings = pd.concat([kept, placed], ignore_index=True) if len(kept) else placed
+        edits = {e["i"]: e for e in self.view.edits} | {i: {"i": i, "del": True} for i in ids}
+        shown = placed[placed["transcript_id"] == self.transcript_id]
+        edits |= {s["i"]: s for s in span_payload(shown, "a")}
+        if len(edits) > EDITS_MAX:
+            self.draw()
+        else:
+            self.view.edits = list(edits.values())
 
     # ------------------------------------------------------------------ messages
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict):
-            self.handle(content)
+            with self.view.hold_sync():  # the action's changes reach the browser as one message
+                self.handle(content)
 
     def handle(self, msg: dict[str, Any]) -> Any:
         """Handle one message of the front end; errors go to the error line, not raised.
@@ -319,9 +341,13 @@ class CodingView(SuggestionReview):
     def _ready(self, msg: dict[str, Any]) -> None:
         self.draw()
 
-    def _done(self, message: str) -> None:
-        self._reload()
-        self.draw()
+    def _done(self, message: str, events: list[dict[str, Any]] | None = None) -> None:
+        """After an action: fold its ``events`` (appended to the coder's log) in, or re-read."""
+        if events is None:
+            self._reload()
+            self.draw()
+        else:
+            self._fold_in(events)
         self.view.status = message
 
     def _remember(self, label: str, log: Path, inverse: list[dict[str, Any]]) -> None:
@@ -334,35 +360,12 @@ class CodingView(SuggestionReview):
     # ------------------------------------------------------------------ actions
 
     def _span(self, msg: dict[str, Any]) -> tuple[int, int, str]:
-        """The selection of a message, checked: integers, one turn, the quote matches."""
+        """The selection of a message, checked (a quote mismatch offers a reload)."""
         try:
-            start, end = int(msg["start"]), int(msg["end"])
-        except (KeyError, TypeError, ValueError):
-            raise DsrError(
-                "the selection has no valid start/end", hint="select words in the transcript"
-            ) from None
-        quote = msg.get("quote")
-        text = str(self._row()["text"])
-        if not 0 <= start < end <= len(text):
-            raise DsrError(
-                f"the selection {start}..{end} is empty or outside the transcript",
-                hint="select some words",
-            )
-        turns = self.current_turns()
-        inside = turns[(turns["start"] <= start) & (turns["end"] >= end)]
-        if inside.empty:
-            raise DsrError(
-                "the selection spans two turns (or the gap between them): nothing was coded",
-                hint="select words within one speaker turn",
-            )
-        if not isinstance(quote, str) or text[start:end] != quote:
+            return checked_span(msg, str(self._row()["text"]), self.current_turns())
+        except QuoteMismatch:
             self.view.reload = True
-            raise DsrError(
-                f"the selected words no longer match the transcript at {start}..{end} "
-                "(the text changed under the view): nothing was written",
-                hint="reload the transcript and select again",
-            )
-        return start, end, quote
+            raise
 
     def apply(self, msg: dict[str, Any]) -> dict[str, Any] | None:
         """Code the selection ``msg`` (start, end, quote) with ``msg["code"]``."""
@@ -371,14 +374,9 @@ class CodingView(SuggestionReview):
         if not code:
             raise DsrError("no code picked", hint="pick a code in the palette (or press 1-9)")
         tid = self.transcript_id
-        mine = self.raw
-        held = mine[
-            (mine["transcript_id"] == tid)
-            & (mine["start"] == start)
-            & (mine["end"] == end)
-            & (mine["code_id"] == code)
-        ]
-        if len(held):
+        mine = self.raw  # the offsets first (integer arrays), then the few rows they leave
+        held = mine[(mine["start"].to_numpy() == start) & (mine["end"].to_numpy() == end)]
+        if ((held["transcript_id"] == tid) & (held["code_id"] == code)).any():
             self._use(code)
             self.view.status = f"already coded with {self.names.get(code, code)}"
             return None
@@ -388,7 +386,7 @@ class CodingView(SuggestionReview):
         )
         self._remember(f"apply {self.names.get(code, code)}", self.log, [_remove_of(event)])
         self._use(code)
-        self._done(f"coded “{_short(quote)}” with {self.names.get(code, code)}")
+        self._done(f"coded “{_short(quote)}” with {self.names.get(code, code)}", [event])
         return event
 
     def _find(self, coding: object) -> pd.Series:
@@ -408,7 +406,7 @@ class CodingView(SuggestionReview):
         self._remember(
             f"remove {self.names.get(row['code_id'], row['code_id'])}", self.log, [_add_of(row)]
         )
-        self._done(f"removed {self.names.get(row['code_id'], row['code_id'])}")
+        self._done(f"removed {self.names.get(row['code_id'], row['code_id'])}", [event])
         return event
 
     def save_memo(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +419,7 @@ class CodingView(SuggestionReview):
         before = row["memo"] if isinstance(row["memo"], str) else ""
         back = {"event": "memo", "coding_id": row["coding_id"], "memo": before}
         self._remember("memo", self.log, [back])
-        self._done("memo saved")
+        self._done("memo saved", [event])
         return event
 
     def undo(self, msg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -436,7 +434,7 @@ class CodingView(SuggestionReview):
         self.history.pop()
         if log == self.consensus_log:
             self._compare_again()
-        self._done(f"undid {label}")
+        self._done(f"undid {label}", written if log == self.log else None)
         return written
 
     def in_vivo(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -453,7 +451,9 @@ class CodingView(SuggestionReview):
         event = code_span(self.log, self._row(), start, end, code, codebook=book, quote=quote)
         self._remember(f"in-vivo {code}", self.log, [_remove_of(event)])
         self._use(code)
-        self._done(f"new code {code} (in vivo) added to {self.codebook_path.name} and applied")
+        self._done(
+            f"new code {code} (in vivo) added to {self.codebook_path.name} and applied", [event]
+        )
         return event
 
     def reload(self, msg: dict[str, Any] | None = None) -> None:
@@ -518,14 +518,7 @@ class CodingView(SuggestionReview):
         events = consensus_events(row.assign(decision=[msg.get("decision")]), coder=CONSENSUS)
         before = _codings_of(self.consensus_log)
         written = append_events(self.consensus_log, events, transcripts=self.transcripts_table)
-        inverse = []
-        for ev in written:
-            held = before[before["coding_id"] == ev["coding_id"]]
-            if ev["event"] == "add" and held.empty:
-                inverse.append(_remove_of(ev))
-            elif ev["event"] == "remove" and len(held):
-                inverse.append(_add_of(held.iloc[0]))
-        self._remember("resolve", self.consensus_log, inverse)
+        self._remember("resolve", self.consensus_log, inverse_of(written, before))
         code = str(row["code_id"].iloc[0])
         self._done(f"resolved {self.names.get(code, code)}: {msg.get('decision')}")
         return written

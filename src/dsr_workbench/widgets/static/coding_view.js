@@ -179,33 +179,53 @@ function render({ model, el: host }) {
     textBox.appendChild(frag);
   }
 
+  function sweepTurn(t, ev, cur) { // cut turn t into runs; ev: sorted [cp, +1/-1, id], cur: {p, active}
+    const [ta, tb] = turns[t];
+    const active = cur.active;
+    while (cur.p < ev.length && ev[cur.p][0] <= ta) { const x = ev[cur.p++]; x[1] > 0 ? active.add(x[2]) : active.delete(x[2]); }
+    let pos = ta, sig = "", html = "";
+    while (pos < tb) {
+      const cut = cur.p < ev.length && ev[cur.p][0] < tb ? ev[cur.p][0] : tb;
+      if (cut > pos) {
+        const k = active.size ? keyIndex([...active]) : -1;
+        sig += `${pos}:${k};`;
+        html += k < 0 ? `<span data-s="${pos}">${esc(slice(pos, cut))}</span>` : `<span data-s="${pos}" class="k${k}">${esc(slice(pos, cut))}</span>`;
+      }
+      while (cur.p < ev.length && ev[cur.p][0] <= cut) { const x = ev[cur.p++]; x[1] > 0 ? active.add(x[2]) : active.delete(x[2]); }
+      pos = cut;
+    }
+    if (sig === turnSig[t]) return false;
+    txEls[t].innerHTML = html; turnSig[t] = sig;
+    return true;
+  }
+  function boundaries(list) {
+    const ev = [];
+    for (const s of list) { ev.push([s.s, 1, s.i]); ev.push([s.e, -1, s.i]); }
+    return ev.sort((x, y) => x[0] - y[0]);
+  }
+
   function drawRuns() {
     // one sweep over the sorted boundaries of the visible spans cuts every turn into runs
-    const ev = [];
-    visible.forEach((s) => { ev.push([s.s, 1, s.i]); ev.push([s.e, -1, s.i]); });
-    ev.sort((x, y) => x[0] - y[0]);
-    const active = new Set(); let p = 0; const changed = [];
-    for (let t = 0; t < turns.length; t++) {
-      const [ta, tb] = turns[t];
-      while (p < ev.length && ev[p][0] <= ta) { ev[p][1] > 0 ? active.add(ev[p][2]) : active.delete(ev[p][2]); p++; }
-      let pos = ta, sig = "", html = "";
-      while (pos < tb) {
-        const cut = p < ev.length && ev[p][0] < tb ? ev[p][0] : tb;
-        if (cut > pos) {
-          const k = active.size ? keyIndex([...active]) : -1;
-          sig += `${pos}:${k};`;
-          html += k < 0 ? `<span data-s="${pos}">${esc(slice(pos, cut))}</span>` : `<span data-s="${pos}" class="k${k}">${esc(slice(pos, cut))}</span>`;
-        }
-        while (p < ev.length && ev[p][0] <= cut) { ev[p][1] > 0 ? active.add(ev[p][2]) : active.delete(ev[p][2]); p++; }
-        pos = cut;
-      }
-      if (sig !== turnSig[t]) { txEls[t].innerHTML = html; turnSig[t] = sig; changed.push(t); }
-    }
+    const ev = boundaries(visible), cur = { p: 0, active: new Set() }, changed = [];
+    for (let t = 0; t < turns.length; t++) if (sweepTurn(t, ev, cur)) changed.push(t);
     if (changed.length) {
       runEls = Array.from(textBox.querySelectorAll(".dsr-cv-tx > span"));
       runStarts = runEls.map((e) => +e.dataset.s);
     }
     return changed;
+  }
+
+  function lowerBound(arr, x) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < x) lo = m + 1; else hi = m; } return lo; }
+
+  function drawSomeRuns(list) { // redraw only the turns in `list`; the run index is spliced
+    for (const t of list) {
+      const [ta, tb] = turns[t];
+      const ev = boundaries(visible.filter((s) => s.s < tb && s.e > ta));
+      if (!sweepTurn(t, ev, { p: 0, active: new Set() })) continue;
+      const i = lowerBound(runStarts, ta), j = lowerBound(runStarts, tb);
+      const els = Array.from(txEls[t].children);
+      runEls.splice(i, j - i, ...els); runStarts.splice(i, j - i, ...els.map((e) => +e.dataset.s));
+    }
   }
 
   function runIndex(cp) { // the last run starting at or before cp
@@ -214,17 +234,27 @@ function render({ model, el: host }) {
     return ans;
   }
 
-  function drawStripes() {
+  let geo = new Map(); // span id -> [top, bottom] of its stripe, relative to the content box
+  const stripeEls = new Map(); // span id -> its stripe element
+  function measure(s, base, range) {
+    const i = Math.max(0, runIndex(s.s)), j = runIndex(s.e - 1);
+    if (j < 0 || !runEls[i]) return null;
+    range.setStartBefore(runEls[i]); range.setEndAfter(runEls[j]);
+    const r = range.getBoundingClientRect();
+    return [r.top - base.top, r.bottom - base.top];
+  }
+  let stripeBox = ""; // the content box's size the stripes were placed for
+  function drawStripes(only) { // only: ids whose geometry changed (the rest is still right)
     const base = content.getBoundingClientRect();
+    stripeBox = `${base.width}x${base.height}`;
     const range = document.createRange();
+    if (!only) geo = new Map();
     const items = [];
     for (const s of visible) {
       if (s.k !== "a" && s.k !== "b") continue;
-      const i = Math.max(0, runIndex(s.s)), j = runIndex(s.e - 1);
-      if (j < 0 || !runEls[i]) continue;
-      range.setStartBefore(runEls[i]); range.setEndAfter(runEls[j]);
-      const r = range.getBoundingClientRect();
-      items.push([r.top - base.top, r.bottom - base.top, s]);
+      let g = geo.get(s.i);
+      if (!g || (only && only.has(s.i))) { g = measure(s, base, range); if (!g) continue; geo.set(s.i, g); }
+      items.push([g[0], g[1], s]);
     }
     items.sort((x, y) => x[0] - y[0]);
     const cols = { a: [], b: [] }, placed = [];
@@ -235,38 +265,90 @@ function render({ model, el: host }) {
     }
     const widthA = Math.max(1, Math.min(5, Math.floor(62 / Math.max(1, cols.a.length)) - 1));
     const widthB = Math.max(1, Math.min(5, Math.floor(62 / Math.max(1, cols.b.length)) - 1));
+    // reconcile with the stripes drawn: only new, moved or restyled ones touch the DOM
     const fa = document.createDocumentFragment(), fb = document.createDocumentFragment();
+    const seen = new Set();
     for (const [[top, bottom, s], n] of placed) {
-      const d = document.createElement("div");
       const code = codeById.get(s.c) || { name: s.c, color: "#888" };
       const wdt = s.k === "a" ? widthA : widthB;
-      d.className = "dsr-cv-stripe";
-      d.style.cssText = `top:${top}px;height:${Math.max(3, bottom - top)}px;width:${wdt}px;` +
+      const css = `top:${top}px;height:${Math.max(3, bottom - top)}px;width:${wdt}px;` +
         `${s.k === "a" ? "right" : "left"}:${n * (wdt + 1)}px;background:${code.color}`;
-      d.title = `${code.name} (${s.c}) — ${s.w}`;
-      d.dataset.i = s.i; d.dataset.code = s.c;
-      (s.k === "a" ? fa : fb).appendChild(d);
+      const title = `${code.name} (${s.c}) — ${s.w}`;
+      seen.add(s.i);
+      let d = stripeEls.get(s.i);
+      if (d && d.dataset.k !== s.k) { d.remove(); d = undefined; }
+      if (!d) {
+        d = document.createElement("div"); d.className = "dsr-cv-stripe";
+        d.dataset.i = s.i; d.dataset.k = s.k; stripeEls.set(s.i, d);
+        (s.k === "a" ? fa : fb).appendChild(d);
+      }
+      if (d._css !== css) { d.style.cssText = css; d._css = css; }
+      if (d.title !== title) d.title = title;
+      if (d.dataset.code !== s.c) d.dataset.code = s.c;
     }
-    stripesA.replaceChildren(fa); stripesB.replaceChildren(fb);
+    for (const [i, d] of stripeEls) if (!seen.has(i)) { d.remove(); stripeEls.delete(i); }
+    stripesA.appendChild(fa); stripesB.appendChild(fb);
     stripesB.style.display = cols.b.length ? "" : "none";
   }
 
-  function redraw(full) {
-    const t0 = performance.now();
-    spans = model.get("spans") || [];
-    spanById = new Map(spans.map((s) => [s.i, s]));
-    subtreeCache = fCode.value ? subtree(fCode.value) : new Set();
-    visible = spans.filter(isVisible);
-    if (full) { keyMap = new Map(); keyIds = []; rules = []; buildTurns(); }
-    drawRuns();
-    if (rulesDirty) { style.textContent = rules.join("\n"); rulesDirty = false; }
-    drawStripes();
+  function currentSpans() { // the base list with this session's edits applied (by id)
+    const list = model.get("spans") || [], edits = model.get("edits") || [];
+    if (!edits.length) return list;
+    const byId = new Map(list.map((s) => [s.i, s]));
+    for (const e of edits) { if (e.del) byId.delete(e.i); else byId.set(e.i, e); }
+    return [...byId.values()];
+  }
+  function marked(t0) {
     draws++;
     root.dataset.draws = String(draws);
     performance.mark(draws === 1 ? "dsr-coding-drawn" : `dsr-coding-drawn-${draws}`);
     state.draws = draws; state.lastDrawMs = performance.now() - t0;
     if (draws === 1) state.firstDrawMs = performance.now() - performance.getEntriesByName("dsr-coding-mount").slice(-1)[0].startTime;
     if (pendingApply !== null) { state.lastApplyMs = performance.now() - pendingApply; pendingApply = null; }
+  }
+  const same = (p, q) => p && q && p.s === q.s && p.e === q.e && p.c === q.c && p.k === q.k && p.m === q.m && p.w === q.w && p.o === q.o && p.x === q.x;
+
+  function redrawSome() { // after an edit: only the turns the changed spans touch
+    const t0 = performance.now();
+    const next = currentSpans(), nextById = new Map(next.map((s) => [s.i, s]));
+    const changed = new Set(), hit = new Set();
+    for (const [i, s] of nextById) if (!same(s, spanById.get(i))) changed.add(i);
+    for (const i of spanById.keys()) if (!nextById.has(i)) changed.add(i);
+    if (!changed.size) return;
+    for (const i of changed) {
+      for (const s of [spanById.get(i), nextById.get(i)]) {
+        if (!s) continue;
+        for (let t = turnAt(s.s); t < turns.length && turns[t][0] < s.e; t++) hit.add(t);
+      }
+    }
+    const list = [...hit].sort((x, y) => x - y);
+    const heights = list.map((t) => txEls[t].getBoundingClientRect().height);
+    const t1 = performance.now();
+    spans = next; spanById = nextById; visible = spans.filter(isVisible);
+    const nRules = rules.length;
+    drawSomeRuns(list);
+    for (let n = nRules; n < rules.length; n++) style.sheet.insertRule(rules[n], style.sheet.cssRules.length);
+    rulesDirty = false;
+    const t2 = performance.now();
+    // the same heights: nothing else moved, only the changed spans' stripes are measured again
+    const moved = list.some((t, n) => txEls[t].getBoundingClientRect().height !== heights[n]);
+    const t3 = performance.now();
+    drawStripes(moved ? null : changed);
+    state.lastParts = { layoutBefore: t1 - t0, runs: t2 - t1, layoutAfter: t3 - t2, stripes: performance.now() - t3, turns: list.length, moved };
+    marked(t0);
+  }
+
+  function redraw(full) {
+    const t0 = performance.now();
+    spans = currentSpans();
+    spanById = new Map(spans.map((s) => [s.i, s]));
+    subtreeCache = fCode.value ? subtree(fCode.value) : new Set();
+    visible = spans.filter(isVisible);
+    if (full) { keyMap = new Map(); keyIds = []; rules = []; buildTurns(); }
+    drawRuns();
+    if (rulesDirty) { style.textContent = rules.join("\n"); rulesDirty = false; }
+    drawStripes(null);
+    marked(t0);
   }
 
   // ------------------------------------------------------------------ selection
@@ -544,24 +626,33 @@ function render({ model, el: host }) {
   const ro = new ResizeObserver(() => {
     if (resizeQueued || !draws) return;
     resizeQueued = true;
-    requestAnimationFrame(() => { resizeQueued = false; drawStripes(); });
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      const b = content.getBoundingClientRect();
+      if (`${b.width}x${b.height}` !== stripeBox) drawStripes(null); // not on the first observation
+    });
   });
   ro.observe(content);
 
   // ------------------------------------------------------------------ model
   const onText = () => { indexText(); turns = model.get("turns") || []; closePop(); setSel(null); redraw(true); };
-  const onSpans = () => {
+  const spansChanged = (draw) => () => {
     const before = new Set(spans.filter((s) => s.k === "a").map((s) => s.i));
-    redraw(false);
+    draw();
     const fresh = spans.filter((s) => s.k === "a" && !before.has(s.i));
     if (fresh.length) lastCoding = fresh[fresh.length - 1].i;
   };
+  const unchanged = () => { // the same spans sent again (the answer to "ready"): nothing to draw
+    const next = currentSpans();
+    return draws > 0 && next.length === spans.length && next.every((s, n) => s.i === spans[n].i && same(s, spans[n]));
+  };
+  const onSpans = spansChanged(() => { if (!unchanged()) redraw(false); }), onEdits = spansChanged(redrawSome);
   const onCodes = () => { fillCodes(); redraw(true); };
   const onError = () => { localError = ""; showError(); };
   const onStatus = () => { statusLine.textContent = model.get("status") || ""; if (localError) setError(""); };
   const onRecent = () => drawPalette();
   const onCompare = () => fillCompare();
-  const handlers = [["change:text", onText], ["change:turns", onText], ["change:spans", onSpans], ["change:codes", onCodes],
+  const handlers = [["change:text", onText], ["change:turns", onText], ["change:spans", onSpans], ["change:edits", onEdits], ["change:codes", onCodes],
     ["change:error", onError], ["change:reload", onError], ["change:status", onStatus], ["change:recent", onRecent],
     ["change:agreement", onCompare], ["change:compare", onCompare], ["change:coders", onCompare]];
   for (const [name, fn] of handlers) model.on(name, fn);
