@@ -180,6 +180,16 @@ def test_code_with_the_mouse_in_voila(study: Path, browser) -> None:
         page.select_option(".dsr-cv-compare", "R2")
         page.wait_for_selector(".dsr-cv-agreement table", timeout=WAIT_MS)
         page.wait_for_selector(".dsr-cv-stripes.b .dsr-cv-stripe", timeout=WAIT_MS)
+        cells = page.eval_on_selector_all(
+            ".dsr-cv-agreement td", "es => es.map(e => [e.textContent, e.className, e.title])"
+        )
+        assert not [c for c in cells if c[0].strip().lower() in {"nan", "-0.00", "-0"}], cells
+        # an undefined coefficient is a dash with the reliability module's reason
+        assert all(title for _, cls, title in cells if cls == "undef"), cells
+        undefined = [c for c in cells if c[1] == "undef"]
+        if undefined:
+            assert page.inner_text(".dsr-cv-agreement .dsr-cv-foot").startswith("* ")
+        page.screenshot(path=str(ARTIFACTS / "coding_view_compare.png"))
         click_words(page, "capacity", after="capacity is not")
         page.click('.dsr-cv-pop .item[data-kind="d"] .dsr-cv-resolve-present')
         (consensus,) = wait_events(data / "codings" / "consensus.jsonl", 1)

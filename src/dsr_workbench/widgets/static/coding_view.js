@@ -58,7 +58,7 @@ function render({ model, el: host }) {
   const selLine = el("div", "dsr-cv-sel");
   const stickyBox = el("label", "dsr-cv-row");
   const sticky = el("input"); sticky.type = "checkbox"; sticky.className = "dsr-cv-sticky";
-  stickyBox.append(sticky, document.createTextNode(" click-to-code with the picked code (s)"));
+  stickyBox.append(sticky, document.createTextNode(" sticky code: every selection gets the picked code (s)"));
   const recentBox = el("div", "dsr-cv-recent");
   const list = el("div", "dsr-cv-codes");
   const info = el("div", "dsr-cv-info");
@@ -458,7 +458,7 @@ function render({ model, el: host }) {
     const c = codeById.get(picked);
     info.replaceChildren();
     if (!c) { info.textContent = "pick a code to see its definition and coding rule"; return; }
-    const b = el("b", null, `${c.name} (${c.id})`); b.style.color = c.color; info.appendChild(b);
+    const b = el("b", null, `${c.name} (${c.id})`); b.style.borderLeft = `6px solid ${c.color}`; info.appendChild(b);
     if (c.definition) info.append(el("div", null, "definition: " + c.definition));
     if (c.rule) info.append(el("div", null, "rule: " + c.rule));
     if (c.example) info.append(el("div", null, "example: " + c.example));
@@ -490,9 +490,12 @@ function render({ model, el: host }) {
     if (!keep || !rows.length) return;
     const tbl = el("table", "dsr-cv-agree");
     const fmt = (x) => (x === null || x === undefined ? "–" : Math.abs(x) < 0.005 ? "0.00" : x.toFixed(2));
+    const cell = (r, x) => (x === null && r.note ? `<td class="undef" title="${esc(r.note)}">–*</td>` : `<td>${fmt(x)}</td>`);
     tbl.innerHTML = `<tr><th>code (this transcript)</th><th>α</th><th>κ</th><th>agree</th></tr>` +
-      rows.map((r) => `<tr data-code="${esc(r.code)}"><td>${esc(r.name)}</td><td>${fmt(r.alpha)}</td><td>${fmt(r.kappa)}</td><td>${r.pct === null ? "–" : (Math.floor(1000 * r.pct) / 10).toFixed(1) + "%"}</td></tr>`).join("");
+      rows.map((r) => `<tr data-code="${esc(r.code)}"><td>${esc(r.name)}</td>${cell(r, r.alpha)}${cell(r, r.kappa)}<td>${r.pct === null ? "–" : (Math.floor(1000 * r.pct) / 10).toFixed(1) + "%"}</td></tr>`).join("");
     agree.append(el("div", null, `agreement with ${keep} (characters as units)`), tbl);
+    const why = rows.filter((r) => r.note);
+    if (why.length) agree.append(el("div", "dsr-cv-foot", why.map((r) => `* ${r.name}: ${r.note}`).join("\n")));
   }
 
   // ------------------------------------------------------------------ popup of a highlight
