@@ -4,7 +4,8 @@ The reference below is the fold's definition written as a loop over events: a co
 if its last add or remove is an add; its fields are those of that add; its memo is the latest
 non-missing note of its add and memo events (a remove's memo is its reason, not a note).
 Hypothesis draws event sequences with duplicate adds, removes of unknown ids, memos before an
-add, after a removal and on codings never added, re-adds, and logs of several coders, and each
+add, after a removal and on codings never added, re-adds (some ``"verified": false``, as a
+REFI-QDA import writes them), and logs of several coders, and each
 is read the three ways a log can be read (parsed by pyarrow, by the careful path, and from the
 cache).
 """
@@ -49,6 +50,7 @@ def reference_fold(events: pd.DataFrame) -> pd.DataFrame:
         out.append(
             {
                 **{c: event[c] for c in CODING_COLUMNS if c not in ("created_at", "memo")},
+                "verified": event["verified"] is not False,  # absent: verified
                 "created_at": event["timestamp"],
                 "memo": records[noted]["memo"] if noted is not None else np.nan,
             }
@@ -57,6 +59,8 @@ def reference_fold(events: pd.DataFrame) -> pd.DataFrame:
     for name in CODING_COLUMNS:
         if name in ("start", "end"):
             table[name] = table[name].astype(np.int64)
+        elif name == "verified":
+            table[name] = table[name].astype(bool)
         elif name == "created_at":
             table[name] = pd.to_datetime(table[name], utc=True, format="ISO8601").dt.as_unit("us")
         else:
@@ -89,6 +93,7 @@ def logs(draw: st.DrawFn) -> dict[str, list[dict]]:
                     coder=coder,
                     memo=draw(st.sampled_from(MEMOS)),
                     timestamp=f"2026-01-{draw(st.integers(10, 28))}T10:00:0{draw(st.integers(0, 9))}Z",
+                    verified=draw(st.sampled_from([True, True, False])),  # as an import writes
                 )
                 ids.append(event["coding_id"])
                 events.append(event)

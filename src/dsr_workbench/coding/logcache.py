@@ -71,7 +71,7 @@ except ImportError:  # pragma: no cover - without pyarrow there is no cache, onl
 
 __all__ = ["ALGORITHM", "CACHE_DIR", "MAX_SEGMENTS", "VERSION", "Cached", "cache_files"]
 
-VERSION = "1"
+VERSION = "2"
 """Version of the cache format (a segment of another version is not used)."""
 CACHE_DIR = ".cache"
 """The cache folder, beside the logs."""

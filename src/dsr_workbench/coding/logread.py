@@ -79,6 +79,8 @@ _Problem = tuple[int, str, str]
 """A problem of a log: ``(line, kind, message)``, kind ``torn`` or ``malformed``."""
 
 _OFFSETS = ("start", "end")
+_FLAGS = ("verified",)
+"""Optional boolean fields (``"verified": false``): nullable booleans in the schema."""
 _REPEATED = frozenset({"event", "coder", "transcript_id", "sha256", "code_id", "origin", "memo"})
 """Fields with few distinct values: each value becomes a Python string once."""
 _BLOCK = 1 << 22
@@ -86,7 +88,17 @@ _BLOCK = 1 << 22
 
 if pa is not None:
     _SCHEMA = pa.schema(
-        [(name, pa.int64() if name in _OFFSETS else pa.large_string()) for name in EVENT_FIELDS]
+        [
+            (
+                name,
+                pa.int64()
+                if name in _OFFSETS
+                else pa.bool_()
+                if name in _FLAGS
+                else pa.large_string(),
+            )
+            for name in EVENT_FIELDS
+        ]
     )
     _CACHED = pa.schema([("line", pa.int64()), *_SCHEMA])
     """The events of a log's cache: ``line`` and the fields, as parsed."""
@@ -162,12 +174,9 @@ def _as_table(events: pd.DataFrame) -> Any:
         columns = [pa.array(events["line"].to_numpy(), type=pa.int64())]
         for name in EVENT_FIELDS:
             values = events[name].array
-            kind = pa.int64() if name in _OFFSETS else pa.large_string()
-            if isinstance(values, pd.arrays.ArrowStringArray) and name not in _OFFSETS:
-                column = pa.array(values)
-                if isinstance(column, pa.ChunkedArray):
-                    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-                columns.append(column.cast(kind))
+            kind = _SCHEMA.field(name).type
+            if isinstance(values, pd.arrays.ArrowStringArray) and kind == pa.large_string():
+                columns.append(_chunked(pa.array(values)).cast(kind))  # chunks kept: no copy
             else:
                 columns.append(pa.array(values, type=kind, from_pandas=True))
         return pa.Table.from_arrays(columns, schema=_CACHED)
@@ -262,6 +271,10 @@ def _frame(table: Any, check: bool, before: int = 0) -> pd.DataFrame:
             values = column.fill_null(0).to_numpy()
             mask = column.is_null().to_numpy(zero_copy_only=False)
             columns[name] = pd.arrays.IntegerArray(values, mask)
+        elif name in _FLAGS:
+            values = column.fill_null(True).to_numpy(zero_copy_only=False)
+            mask = column.is_null().to_numpy(zero_copy_only=False)
+            columns[name] = pd.arrays.BooleanArray(values, mask)
         else:
             columns[name] = pd.array(column, dtype="str")
     return pd.DataFrame(columns, copy=False)
@@ -275,6 +288,9 @@ def _as_objects(events: pd.DataFrame) -> pd.DataFrame:
     for name in EVENT_FIELDS:
         if name in _OFFSETS:
             continue
+        if name in _FLAGS:
+            events[name] = _flag_objects(events[name])
+            continue
         column = pa.array(events[name].array)
         if name in _REPEATED:
             distinct = pc.unique(column)
@@ -287,6 +303,25 @@ def _as_objects(events: pd.DataFrame) -> pd.DataFrame:
                 strings[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
         events[name] = pd.Series(strings, index=events.index, dtype=object, copy=False)
     return events
+
+
+def _flag_objects(column: pd.Series) -> pd.Series:
+    """A boolean column as Python ``True`` / ``False`` objects, ``NaN`` where absent (as the
+    careful path reads them)."""
+    if column.dtype == object:
+        return column
+    values = column.array
+    mask = np.asarray(values.isna(), dtype=bool)
+    truth = values.to_numpy(dtype=bool, na_value=True)
+    objects = np.full(len(values), np.nan, dtype=object)
+    objects[~mask & truth] = True
+    objects[~mask & ~truth] = False
+    return pd.Series(objects, index=column.index, dtype=object, copy=False)
+
+
+def _chunked(column: Any) -> Any:
+    """A pyarrow array or chunked array as a chunked array (its chunks as they are)."""
+    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
 
 
 def _careful(
