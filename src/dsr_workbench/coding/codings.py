@@ -94,7 +94,7 @@ def fold(events: pd.DataFrame) -> pd.DataFrame:
 
     A coding exists if its last add/remove event (in table order) is an add; its memo is the
     latest note of its add or memo events; ``verified`` is False only where the add in force
-    says ``false``. Vectorised, with no loop over events: the coding ids are factorised once
+    says ``false``. Vectorised, with no loop over events: the coding ids are numbered once
     (read as numbers where they have :func:`coding_id`'s form), the rest is done on row
     positions, and the columns of the current codings are taken from the events in parallel
     threads (pyarrow's take, regex and cast release the GIL).
@@ -124,14 +124,13 @@ def fold(events: pd.DataFrame) -> pd.DataFrame:
     """
     events = events.reindex(columns=list(dict.fromkeys([*EVENT_FIELDS, *events.columns])))
     kind = _kinds(events["event"])  # 0 add, 1 remove, 2 memo, -1 anything else
-    coding, n_codings = _codes(events["coding_id"])
+    coding = _codes(events["coding_id"])
     state = _last(np.flatnonzero((kind == 0) | (kind == 1)), coding)
     rows = state[kind[state] == 0]
     noted = ((kind == 0) | (kind == 2)) & events["memo"].notna().to_numpy(dtype=bool)
-    noted = _last(np.flatnonzero(noted), coding)
-    note = np.full(n_codings, -1, dtype=np.int64)  # each coding's latest note, if any
-    note[coding[noted]] = noted
-    note = note[coding[rows]]  # for each current coding
+    noted = _last(np.flatnonzero(noted), coding)  # each coding's latest note
+    found = pd.Index(coding[noted]).get_indexer(coding[rows])  # ... of each current coding
+    note = np.where(found >= 0, noted[found], -1)
     have = np.flatnonzero(note >= 0)
     noted = np.unique(note[have])
     memo = np.full(len(rows), np.nan, dtype=object)
@@ -176,19 +175,17 @@ _HEX = np.full(256, 255, dtype=np.uint8)
 _HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
 
 
-def _codes(ids: pd.Series) -> tuple[np.ndarray, int]:
-    """Factorise the coding ids: a code per row (equal ids, equal codes) and their number.
+def _codes(ids: pd.Series) -> np.ndarray:
+    """A number per row for its coding id: equal ids, equal numbers (int64).
 
-    Ids of :func:`coding_id`'s form (16 lowercase hex digits, pyarrow text) are read as 64-bit
-    numbers straight from pyarrow's buffer, ten times faster than hashing the strings; any
-    other id (a hand-written one, a missing one) takes pandas' ``factorize``.
+    Ids of :func:`coding_id`'s form (16 lowercase hex digits, pyarrow text) are their own
+    64-bit number, read straight from pyarrow's buffer (no hashing of strings); any other id
+    (hand-written, missing) is numbered by pandas' ``factorize``.
     """
     keys = _hex_keys(ids.array)
     if keys is not None:
-        codes, uniques = pd.factorize(keys)
-    else:
-        codes, uniques = pd.factorize(ids, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), len(uniques)
+        return keys.view(np.int64)
+    return np.asarray(pd.factorize(ids, use_na_sentinel=False)[0], dtype=np.int64)
 
 
 def _hex_keys(values: Any) -> np.ndarray | None:
@@ -242,7 +239,7 @@ _THREADED = 50_000
 
 
 def _last(positions: np.ndarray, coding: np.ndarray) -> np.ndarray:
-    """The last of rising ``positions`` of each coding (``coding``: codes of all rows)."""
+    """The last of rising ``positions`` of each coding (``coding``: :func:`_codes` of all rows)."""
     return positions[~pd.Series(coding[positions]).duplicated(keep="last").to_numpy()]
 
 

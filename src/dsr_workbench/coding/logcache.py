@@ -37,6 +37,14 @@ file and renamed into place (``os.replace``), so a reader sees a whole segment o
 processes writing at once each leave a whole, valid segment (the last rename wins). Nothing is
 written where the folder is not writable. Once a chain has more than :data:`MAX_SEGMENTS`
 segments it is rewritten as one.
+
+**Mapped, not read.** A segment is memory-mapped (a warm load then costs no copy of the
+cached events, and a fresh process no page faults of fresh memory for them). That is safe
+because nothing here changes a segment file in place: it is replaced by a rename (the mapping
+keeps the old file) or unlinked (likewise). :mod:`~dsr_workbench.coding.logread` copies
+whatever it returns out of the mapping, so a table a caller holds survives even a hand
+overwrite of the segment in place; only such an overwrite *during* a load (a second or so)
+could stop the reading process.
 """
 
 from __future__ import annotations
@@ -130,8 +138,8 @@ class _Key:
 
 def _open_segment(path: Path, schema: Any, fields: str) -> tuple[Any, _Key] | None:
     """A segment's table and key, or None if it cannot be read or is not of this format."""
-    try:  # read into memory, not mapped: a table still in use survives the file's truncation
-        with pa.OSFile(str(path)) as source:
+    try:  # mapped, not copied (see the module's docstring on why that is safe)
+        with pa.memory_map(str(path)) as source:
             table = pa_ipc.open_file(source).read_all()
     except (OSError, pa.ArrowException, ValueError):
         return None

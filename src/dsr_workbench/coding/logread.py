@@ -283,8 +283,15 @@ def _frame(table: Any, check: bool, before: int = 0) -> pd.DataFrame:
 def _as_objects(events: pd.DataFrame) -> pd.DataFrame:
     """Text columns as Python strings (``NaN`` where absent); raises ValueError if not UTF-8.
 
-    A field with few distinct values (:data:`_REPEATED`) makes each value once.
+    A field with few distinct values (:data:`_REPEATED`) makes each value once. The numbers
+    are copied: nothing returned points into a (memory-mapped) cache segment.
     """
+    for name in ("line", *_OFFSETS):
+        values = events[name].array
+        if isinstance(values, pd.arrays.IntegerArray):
+            events[name] = values.copy()
+        else:
+            events[name] = np.array(events[name].to_numpy(), copy=True)
     for name in EVENT_FIELDS:
         if name in _OFFSETS:
             continue
