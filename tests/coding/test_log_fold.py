@@ -191,3 +191,57 @@ def test_the_fold_of_a_log_grown_by_appends_equals_the_reference(tmp_path, seed)
         finally:
             logread.USE_CACHE = True
         pd.testing.assert_frame_equal(codings, expected)
+
+
+ISO = st.datetimes(timezones=st.none()).map(
+    lambda d: d.isoformat(timespec=["seconds", "milliseconds", "microseconds"][d.second % 3]) + "Z"
+)
+STAMPS = st.one_of(
+    ISO,
+    st.tuples(ISO, st.integers(0, 26), st.sampled_from("0123456789-T:.Z +a")).map(
+        lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :]  # one character changed
+    ),
+    st.text(alphabet="0123456789-T:.Z +", min_size=18, max_size=27),
+    st.sampled_from(["2026-13-01T10:00:00Z", "2026-01-32T10:00:00Z", "2026-01-01T24:00:00Z"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps=st.lists(STAMPS, min_size=1, max_size=6), same=st.booleans())
+def test_the_fixed_width_timestamp_check_equals_the_regex(stamps, same):
+    """``_iso_utc_fixed`` (numpy on the bytes) says what the ISO-UTC regex says, or passes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dsr_workbench.coding.codings import _ISO_UTC, _iso_utc_fixed
+
+    if same:  # one length for all: the fixed-width check decides
+        stamps = [s for s in stamps if len(s) == len(stamps[0])]
+    values = pa.chunked_array(
+        [pa.array(stamps[:1], pa.large_string()), pa.array(stamps[1:], pa.large_string())]
+    )
+    fixed = _iso_utc_fixed(values)
+    regex = pc.all(pc.match_substring_regex(values, _ISO_UTC)).as_py()
+    assert fixed is None or fixed == regex
+    if fixed is None:
+        assert len(set(map(len, stamps))) > 1 or len(stamps[0]) not in (20, 22, 23, 24, 25, 26, 27)
+
+
+def test_hex_coding_ids_are_numbered_as_factorize_numbers_them():
+    """The fast numbering of ``coding_id``-form ids splits rows as ``pd.factorize`` does; any
+    other id (upper case, other length, missing) goes to ``factorize``."""
+    from dsr_workbench.coding.codings import _codes, _hex_keys
+
+    rng = np.random.default_rng(3)
+    ids = [f"{int(v):016x}" for v in rng.integers(0, 2**63, 50)]
+    column = pd.Series(list(rng.choice(ids, 400)), dtype="str")
+    assert _hex_keys(column.array) is not None
+    fast = _codes(column)
+    slow = pd.factorize(column)[0]
+    assert (pd.factorize(fast)[0] == slow).all()
+    for other in ["ABCDEF0123456789", "abc", None, "0123456789abcdeg"]:
+        mixed = pd.Series([*column[:5], other], dtype="str")
+        assert _hex_keys(mixed.array) is None
+        assert (
+            pd.factorize(_codes(mixed))[0] == pd.factorize(mixed, use_na_sentinel=False)[0]
+        ).all()
