@@ -135,6 +135,26 @@ def test_an_append_is_read_by_parsing_only_the_new_bytes(log, monkeypatch):
     assert parsed[0] == 0  # the extended cache covers the log
 
 
+@pytest.mark.parametrize("appended", [0, 40])
+def test_a_large_parse_reads_its_events_back_from_the_segment_it_wrote(log, monkeypatch, appended):
+    """From ``_REMAP`` bytes parsed on, the events come from the segment just written."""
+    monkeypatch.setattr(logread, "_REMAP", 1)  # every parse counts as large
+    opened: list[Path] = []
+    segment = logcache._open_segment
+
+    def recording(path, *args):
+        opened.append(path)
+        return segment(path, *args)
+
+    monkeypatch.setattr(logcache, "_open_segment", recording)
+    if appended:
+        read_log(log)
+        append_events(log, _events(appended, seed=4))
+        opened.clear()
+    _same(log, monkeypatch)  # through the cache (written, then read back) and without
+    assert opened and opened[-1 if not appended else 1] in _segments(log)
+
+
 def test_many_appends_compact_the_chain(log, monkeypatch):
     ids: list[str] = []
     for k in range(logcache.MAX_SEGMENTS + 3):

@@ -233,19 +233,22 @@ def store(
     lines: int,
     problems: Sequence[tuple[int, str, str]],
     fields: Sequence[str],
-) -> bool:
+) -> Cached | None:
     """Add the events ``table`` of the log's next bytes ``data[:cut]`` to the cache.
 
     ``data`` are the log's bytes from ``cached.end`` on, as parsed; ``cut`` ends a line;
     ``lines`` is the number of lines in ``data[:cut]`` and ``problems`` their problems. With
-    more than :data:`MAX_SEGMENTS` segments, the whole chain is written as one. Returns whether
-    a segment was written (False where the folder is not writable or the write failed).
+    more than :data:`MAX_SEGMENTS` segments, the whole chain is written as one. Returns the
+    chain as stored, its new segment memory-mapped from the file written (compact, and no
+    anonymous memory: a caller may drop the parsed table for it); None where nothing was
+    written (a folder that is not writable, a failed write) or the file is no longer the one
+    written (another process replaced it at once).
     """
     if pa is None or cut <= 0:
-        return False
+        return None
     folder = log.parent / CACHE_DIR
     if not os.access(folder if folder.is_dir() else log.parent, os.W_OK):
-        return False
+        return None
     part = memoryview(data)[:cut]
     start, first_line, rows = cached.end, cached.lines, [table]
     hasher = _hasher()
@@ -271,10 +274,25 @@ def store(
         whole = pa.concat_tables(rows) if len(rows) > 1 else table
         _write(folder, target, whole.replace_schema_metadata(key))
     except (OSError, pa.ArrowException):
-        return False
+        return None
     if start == 0:
         _remove_others(log, keep=target)
-    return True
+    opened = _open_segment(target, table.schema, key["fields"])
+    if opened is None or (opened[1].start, opened[1].end, opened[1].digest) != (
+        start,
+        cached.end + cut,
+        key["digest"],
+    ):
+        return None
+    kept = [] if start == 0 else cached.tables
+    return Cached(
+        [*kept, opened[0]],
+        [*([] if start == 0 else cached.problems), *problems],
+        cached.end + cut,
+        first_line + lines,
+        len(kept) + 1,
+        cached.prefix.copy() if start else hasher,
+    )
 
 
 def _write(folder: Path, target: Path, table: Any) -> None:

@@ -83,6 +83,8 @@ _FLAGS = ("verified",)
 """Optional boolean fields (``"verified": false``): nullable booleans in the schema."""
 _REPEATED = frozenset({"event", "coder", "transcript_id", "sha256", "code_id", "origin", "memo"})
 """Fields with few distinct values: each value becomes a Python string once."""
+_REMAP = 1 << 24
+"""From this many bytes parsed on, a read takes the new events from the cache it just wrote."""
 _BLOCK = 1 << 22
 """Bytes pyarrow parses at a time (in parallel); a table has a chunk per block."""
 
@@ -135,10 +137,11 @@ def _scan(path: Path, *, typed: bool = False) -> tuple[pd.DataFrame, list[_Probl
         raw = handle.read()
         events, problems, cut = _parse(raw, lines, check=use or typed)
         new = _as_table(events) if use else None
+        stored = None
         if cached is not None and new is not None and cut:
             complete = lines + raw.count(b"\n", 0, cut)
             rows = int(np.searchsorted(new.column("line").to_numpy(), complete, side="right"))
-            logcache.store(
+            stored = logcache.store(
                 path,
                 raw,
                 cut,
@@ -149,6 +152,10 @@ def _scan(path: Path, *, typed: bool = False) -> tuple[pd.DataFrame, list[_Probl
                 EVENT_FIELDS,
             )
     problems = [*(cached.problems if cached is not None else []), *problems]
+    if stored is not None and new is not None and cut >= _REMAP and rows == new.num_rows:
+        # a large parse: its events from the segment just written (mapped, compact), so the
+        # parse's buffers (larger than the events) are freed before the fold needs memory
+        cached, new, events, raw = stored, new.schema.empty_table(), pd.DataFrame(), b""
     if cached is None or not cached.tables:
         if new is not None:
             events = _frame(new, check=False)
