@@ -251,10 +251,12 @@ def _last(positions: np.ndarray, coding: np.ndarray) -> np.ndarray:
 
 
 def _take(column: pd.Series, rows: np.ndarray) -> Any:
-    """Rows (rising positions) of a column, as an array.
+    """Rows (strictly rising positions) of a column, as an array.
 
     pyarrow text is taken chunk by chunk: pyarrow's own take first joins all the chunks (a
-    table of several logs has several), which is ten times slower.
+    table of several logs has several), which is ten times slower. Where most rows are kept
+    (a fold keeps nine in ten), a filter copies the runs of kept rows in bulk, a third faster
+    than taking them one by one.
     """
     values = column.array
     if not isinstance(values, pd.arrays.ArrowStringArray):
@@ -262,11 +264,19 @@ def _take(column: pd.Series, rows: np.ndarray) -> Any:
     data = pa.array(values)  # a ChunkedArray
     chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
     starts = np.cumsum([0, *(len(chunk) for chunk in chunks)])
-    cuts = np.searchsorted(rows, starts)
-    parts = [
-        chunk.take(rows[a:b] - first)
-        for chunk, first, a, b in zip(chunks, starts, cuts[:-1], cuts[1:], strict=False)
-    ]
+    if 4 * len(rows) > len(values):
+        keep = np.zeros(len(values), dtype=bool)
+        keep[rows] = True
+        parts = [
+            chunk.filter(pa.array(keep[first : first + len(chunk)]))
+            for chunk, first in zip(chunks, starts, strict=False)
+        ]
+    else:
+        cuts = np.searchsorted(rows, starts)
+        parts = [
+            chunk.take(rows[a:b] - first)
+            for chunk, first, a, b in zip(chunks, starts, cuts[:-1], cuts[1:], strict=False)
+        ]
     return pd.array(pa.chunked_array(parts, data.type), dtype=values.dtype)
 
 
