@@ -8,7 +8,9 @@ Parsing is columnar: a well-formed log is parsed by ``pyarrow.json`` straight in
 on every core, and checked column-wise; a log pyarrow does not take (a malformed or blank
 line, a value of an unexpected type, no pyarrow installed) is read by the careful path,
 ``orjson`` line by line, which names the line of each problem. Both give the same table, and
-so does the cache. Fields other than :data:`EVENT_FIELDS` are not read.
+so does the cache. Fields other than :data:`EVENT_FIELDS` are not read; start and end are
+integers, ``verified`` a boolean (``"verified": false`` of an import; absent on most events),
+the others text.
 
 A crash while appending can leave a torn last line: it is reported (:class:`TornLineWarning`)
 and skipped, every earlier event kept; it is never cached (only bytes up to the last newline
@@ -451,7 +453,8 @@ def read_log(path: str | Path, *, strict: bool = True) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``line`` (1-based line number) and :data:`EVENT_FIELDS`, in file order; start and end
-        are ``Int64``, the other fields objects (``NaN`` where absent or ``null``).
+        are ``Int64``, the other fields objects (``NaN`` where absent or ``null``; ``verified``
+        is ``False`` where the event says so).
 
     Raises
     ------
