@@ -105,9 +105,11 @@ def run(ctx: Context) -> Section:
         "new ids) to a warm log: a run truncates the log back to its size, which keeps its "
         "cache, then appends, untimed; the timed load parses only the appended lines. Warm "
         "and appended runs are interleaved, and compared with the floor of the first table "
-        "at the same size, in the same run. Peak memory is the maximum resident set size "
-        "(`ru_maxrss`) of a fresh Python process that runs one `load_codings` of those logs, "
-        "cold and warm (a process that only imports them is shown for reference)."
+        "at the same size, in the same run. The same logs with every tenth add event carrying "
+        '`"verified": false` (as a REFI-QDA import writes it) are loaded cold and warm too: '
+        "they must load as fast. Peak memory is the peak resident set size (`VmHWM` of "
+        "`/proc/self/status`) of a fresh Python process after its imports and after one "
+        "`load_codings` of those logs, cold and warm."
     )
     table = Table(
         [
@@ -200,23 +202,30 @@ def _parse_runs(n: int, runs: int, folder: Path) -> tuple[int, list[list[float]]
 
 
 _RSS = """
-import resource, sys
+import sys
+def hwm():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 from dsr_workbench.coding.codings import load_codings
+base = hwm()
 if sys.argv[1] != "imports":
-    load_codings(sys.argv[2])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    codings = load_codings(sys.argv[2])
+print(base, hwm())
 """
 
 
-def _peak_rss(mode: str, folder: Path) -> float:
-    """Peak RSS (bytes) of a fresh process that loads ``folder`` (or only imports)."""
+def _peak_rss(mode: str, folder: Path) -> tuple[float, float]:
+    """Peak RSS (bytes) of a fresh process after its imports, and after one ``load_codings``
+    of ``folder`` (``mode`` ``imports``: no load): ``VmHWM`` of ``/proc/self/status``, which
+    a new program starts afresh (``ru_maxrss`` keeps the peak of the forking benchmark)."""
     out = subprocess.run(
         [sys.executable, "-c", _RSS, mode, str(folder)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return int(out.split()[-1]) * 1024.0  # ru_maxrss is in KiB on Linux
+    base, peak = out.split()[-2:]
+    return int(base) * 1024.0, int(peak) * 1024.0  # VmHWM is in kB
 
 
 def _clear_cache(folder: Path) -> None:
@@ -231,6 +240,38 @@ def _appendix(log: Path, count: int) -> list[dict]:
     for event in adds:
         del event["event_id"], event["timestamp"]
     return adds
+
+
+def _flag(line: bytes, k: int) -> bytes:
+    """Every tenth add event gets ``"verified": false`` (as a REFI-QDA import writes it)."""
+    if k % 10 or not line.startswith(b'{"event":"add"'):
+        return line
+    return line[:-1] + b',"verified":false}'
+
+
+def _verified_rows(ctx: Context, folder: Path, n: int) -> list[tuple[str, Stats]]:
+    """Cold and warm loads of the same logs where 10 % of the adds carry ``verified: false``."""
+    flagged = ctx.work / f"codings-{n}-verified"
+    shutil.rmtree(flagged, ignore_errors=True)
+    flagged.mkdir(parents=True)
+    for log in sorted(folder.glob("*.jsonl")):
+        lines = log.read_bytes().split(b"\n")
+        body = b"\n".join(_flag(line, k) for k, line in enumerate(lines))
+        (flagged / log.name).write_bytes(body)
+    ctx.log("codinglog cache: the same logs, 10 % of adds verified: false (cold, warm)")
+    cold_t, warm_t = [], []
+    for _ in range(ctx.runs):
+        _clear_cache(flagged)
+        start = time.perf_counter()
+        codings = load_codings(flagged)
+        cold_t.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        load_codings(flagged)
+        warm_t.append(time.perf_counter() - start)
+    unverified = int((~codings["verified"]).sum())
+    shutil.rmtree(flagged, ignore_errors=True)
+    label = f'10 % of adds "verified": false ({unverified:,} codings)'
+    return [(f"cold, {label}", Stats(cold_t)), (f"warm, {label}", Stats(warm_t))]
 
 
 def _cache_rows(ctx: Context, section: Section, source: Path, floor: float, n: int) -> None:
@@ -268,6 +309,7 @@ def _cache_rows(ctx: Context, section: Section, source: Path, floor: float, n: i
     rss_cold = _peak_rss("load", folder)
     rss_base = _peak_rss("imports", folder)
     cold, warm, appended = Stats(cold_t), Stats(warm_t), Stats(append_t)
+    flagged = _verified_rows(ctx, folder, n)
     table = Table(
         ["load_codings", "events", "median (min–max)", "÷ floor (orjson parse)", "÷ warm"],
         caption=f"With the logs' columnar cache; floor: {_PARSER} of every line, "
@@ -278,6 +320,7 @@ def _cache_rows(ctx: Context, section: Section, source: Path, floor: float, n: i
         ("cold: no cache (parse, write the cache)", cold),
         ("warm: cache covers the logs", warm),
         (f"after appending {count:,} events to a warm log", appended),
+        *flagged,
     ]:
         table.add(
             name,
@@ -287,35 +330,50 @@ def _cache_rows(ctx: Context, section: Section, source: Path, floor: float, n: i
             f"{stats.median / warm.median:.2f}×",
         )
     section.tables.append(table)
-    memory = Table(["peak RSS of a fresh process", "events", "peak RSS"])
-    memory.add(
-        "imports only (pandas, pyarrow, dsr_workbench.coding)", "—", f"{rss_base / 1e9:.2f} GB"
+    memory = Table(
+        ["fresh process (VmHWM)", "events", "after imports", "peak", "peak − imports"],
+        caption="Peak resident set size of a new Python process: VmHWM of /proc/self/status "
+        "after its imports (pandas, pyarrow, dsr_workbench.coding) and after one load_codings",
     )
-    memory.add("load_codings, cold (parse, write the cache)", f"{n:,}", f"{rss_cold / 1e9:.2f} GB")
-    memory.add("load_codings, warm (from the cache)", f"{n:,}", f"{rss_warm / 1e9:.2f} GB")
+    for name, (base, peak) in [
+        ("imports only", rss_base),
+        ("load_codings, cold (parse, write the cache)", rss_cold),
+        ("load_codings, warm (from the cache)", rss_warm),
+    ]:
+        memory.add(
+            name,
+            "—" if peak == base else f"{n:,}",
+            f"{base / 1e9:.2f} GB",
+            f"{peak / 1e9:.2f} GB",
+            f"{(peak - base) / 1e9:.2f} GB",
+        )
     section.tables.append(memory)
     real = not ctx.quick
+    peak = max(rss_cold[1], rss_warm[1])
     section.goals += [
         Goal(
             TITLE,
-            "load_codings of 10^6 events, cache warm, ≤ 1 s and ≤ 0.3× the orjson parse",
+            "`load_codings`, 10^6 events, cache warm: ≤ 1 s, and ≤ 0.3× orjson's parse of the "
+            "same lines",
             f"{warm.median:.2f} s, {warm.median / floor:.2f}× the parse at {n:,} events",
             None if not real else warm.median <= 1.0 and warm.median <= 0.3 * floor,
         ),
         Goal(
             TITLE,
-            f"load_codings after appending {APPENDED:,} events to a warm 10^6 log ≤ 1.2× warm",
+            f"`load_codings` after appending {APPENDED:,} events to a warm 10^6 log: ≤ 1.2× the "
+            "warm time",
             f"{appended.median:.2f} s, {appended.median / warm.median:.2f}× warm",
             None if not real else appended.median <= 1.2 * warm.median,
         ),
         Goal(
             TITLE,
-            "peak memory loading 10^6 events ≤ 1.5 GB, cold and warm",
-            f"cold {rss_cold / 1e9:.2f} GB, warm {rss_warm / 1e9:.2f} GB",
-            None if not real else max(rss_cold, rss_warm) <= 1.5e9,
+            "peak memory loading the 10^6-event log: ≤ 1.5 GB RSS, reported",
+            f"cold {rss_cold[1] / 1e9:.2f} GB, warm {rss_warm[1] / 1e9:.2f} GB (VmHWM of a "
+            f"fresh process; its imports alone {rss_base[1] / 1e9:.2f} GB)",
+            None if not real else peak <= 1.5e9,
         ),
     ]
-    if real and warm.median > 1.0:
+    if real and (warm.median > 1.0 or warm.median > 0.3 * floor):
         section.profiles.append(
             (
                 f"cProfile of a warm load_codings at {n:,} events",

@@ -192,8 +192,9 @@ def test_load_codings_equals_the_fold_of_the_careful_read(tmp_path, transcript, 
     pd.testing.assert_frame_equal(fast, careful)
     pd.testing.assert_frame_equal(fast.map(type), careful.map(type))
     assert [c for c in CODING_COLUMNS if fast[c].dtype == "str"] == [
-        c for c in CODING_COLUMNS if c not in ("start", "end", "created_at")
+        c for c in CODING_COLUMNS if c not in ("start", "end", "created_at", "verified")
     ]
+    assert fast["verified"].dtype == bool and fast["verified"].all()
     assert len(fast) == 6 and list(fast["coder"]) == ["R1", "R1", "R1", "R2", "R2", "R2"]
     memos = dict(zip(fast["coding_id"], fast["memo"], strict=True))
     assert memos[ids["R2", "TRUST"]] == "R2: check" and memos[ids["R2", "REL"]] == "back"

@@ -4,7 +4,8 @@ The reference below is the fold's definition written as a loop over events: a co
 if its last add or remove is an add; its fields are those of that add; its memo is the latest
 non-missing note of its add and memo events (a remove's memo is its reason, not a note).
 Hypothesis draws event sequences with duplicate adds, removes of unknown ids, memos before an
-add, after a removal and on codings never added, re-adds, and logs of several coders, and each
+add, after a removal and on codings never added, re-adds (some ``"verified": false``, as a
+REFI-QDA import writes them), and logs of several coders, and each
 is read the three ways a log can be read (parsed by pyarrow, by the careful path, and from the
 cache).
 """
@@ -49,6 +50,7 @@ def reference_fold(events: pd.DataFrame) -> pd.DataFrame:
         out.append(
             {
                 **{c: event[c] for c in CODING_COLUMNS if c not in ("created_at", "memo")},
+                "verified": event["verified"] is not False,  # absent: verified
                 "created_at": event["timestamp"],
                 "memo": records[noted]["memo"] if noted is not None else np.nan,
             }
@@ -57,6 +59,8 @@ def reference_fold(events: pd.DataFrame) -> pd.DataFrame:
     for name in CODING_COLUMNS:
         if name in ("start", "end"):
             table[name] = table[name].astype(np.int64)
+        elif name == "verified":
+            table[name] = table[name].astype(bool)
         elif name == "created_at":
             table[name] = pd.to_datetime(table[name], utc=True, format="ISO8601").dt.as_unit("us")
         else:
@@ -89,6 +93,7 @@ def logs(draw: st.DrawFn) -> dict[str, list[dict]]:
                     coder=coder,
                     memo=draw(st.sampled_from(MEMOS)),
                     timestamp=f"2026-01-{draw(st.integers(10, 28))}T10:00:0{draw(st.integers(0, 9))}Z",
+                    verified=draw(st.sampled_from([True, True, False])),  # as an import writes
                 )
                 ids.append(event["coding_id"])
                 events.append(event)
@@ -186,3 +191,57 @@ def test_the_fold_of_a_log_grown_by_appends_equals_the_reference(tmp_path, seed)
         finally:
             logread.USE_CACHE = True
         pd.testing.assert_frame_equal(codings, expected)
+
+
+ISO = st.datetimes(timezones=st.none()).map(
+    lambda d: d.isoformat(timespec=["seconds", "milliseconds", "microseconds"][d.second % 3]) + "Z"
+)
+STAMPS = st.one_of(
+    ISO,
+    st.tuples(ISO, st.integers(0, 26), st.sampled_from("0123456789-T:.Z +a")).map(
+        lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :]  # one character changed
+    ),
+    st.text(alphabet="0123456789-T:.Z +", min_size=18, max_size=27),
+    st.sampled_from(["2026-13-01T10:00:00Z", "2026-01-32T10:00:00Z", "2026-01-01T24:00:00Z"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps=st.lists(STAMPS, min_size=1, max_size=6), same=st.booleans())
+def test_the_fixed_width_timestamp_check_equals_the_regex(stamps, same):
+    """``_iso_utc_fixed`` (numpy on the bytes) says what the ISO-UTC regex says, or passes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dsr_workbench.coding.codings import _ISO_UTC, _iso_utc_fixed
+
+    if same:  # one length for all: the fixed-width check decides
+        stamps = [s for s in stamps if len(s) == len(stamps[0])]
+    values = pa.chunked_array(
+        [pa.array(stamps[:1], pa.large_string()), pa.array(stamps[1:], pa.large_string())]
+    )
+    fixed = _iso_utc_fixed(values)
+    regex = pc.all(pc.match_substring_regex(values, _ISO_UTC)).as_py()
+    assert fixed is None or fixed == regex
+    if fixed is None:
+        assert len(set(map(len, stamps))) > 1 or len(stamps[0]) not in (20, 22, 23, 24, 25, 26, 27)
+
+
+def test_hex_coding_ids_are_numbered_as_factorize_numbers_them():
+    """The fast numbering of ``coding_id``-form ids splits rows as ``pd.factorize`` does; any
+    other id (upper case, other length, missing) goes to ``factorize``."""
+    from dsr_workbench.coding.codings import _codes, _hex_keys
+
+    rng = np.random.default_rng(3)
+    ids = [f"{int(v):016x}" for v in rng.integers(0, 2**63, 50)]
+    column = pd.Series(list(rng.choice(ids, 400)), dtype="str")
+    assert _hex_keys(column.array) is not None
+    fast = _codes(column)
+    slow = pd.factorize(column)[0]
+    assert (pd.factorize(fast)[0] == slow).all()
+    for other in ["ABCDEF0123456789", "abc", None, "0123456789abcdeg"]:
+        mixed = pd.Series([*column[:5], other], dtype="str")
+        assert _hex_keys(mixed.array) is None
+        assert (
+            pd.factorize(_codes(mixed))[0] == pd.factorize(mixed, use_na_sentinel=False)[0]
+        ).all()

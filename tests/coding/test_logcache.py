@@ -135,6 +135,51 @@ def test_an_append_is_read_by_parsing_only_the_new_bytes(log, monkeypatch):
     assert parsed[0] == 0  # the extended cache covers the log
 
 
+@pytest.mark.parametrize("appended", [0, 40])
+def test_a_large_parse_reads_its_events_back_from_the_segment_it_wrote(log, monkeypatch, appended):
+    """From ``_REMAP`` bytes parsed on, the events come from the segment just written."""
+    monkeypatch.setattr(logread, "_REMAP", 1)  # every parse counts as large
+    opened: list[Path] = []
+    segment = logcache._open_segment
+
+    def recording(path, *args):
+        opened.append(path)
+        return segment(path, *args)
+
+    monkeypatch.setattr(logcache, "_open_segment", recording)
+    if appended:
+        read_log(log)
+        append_events(log, _events(appended, seed=4))
+        opened.clear()
+    _same(log, monkeypatch)  # through the cache (written, then read back) and without
+    assert opened and opened[-1 if not appended else 1] in _segments(log)
+
+
+def test_verified_false_is_parsed_by_pyarrow_cached_and_folded(tmp_path, monkeypatch):
+    """Adds with ``"verified": false`` (a REFI-QDA import) keep the log on pyarrow's path and
+    in the cache; the folded codings say ``verified`` False for them, True for the others."""
+    log = tmp_path / "codings" / "R1.jsonl"
+    events = _events(200, seed=5)
+    flagged = {e["coding_id"] for e in events[::7] if e["event"] == "add"}
+    for event in events:
+        if event["coding_id"] in flagged and event["event"] == "add":
+            event["verified"] = False
+    append_events(log, events)
+    raw = log.read_bytes()
+    assert raw.count(b'"verified":false') >= len(flagged) > 0
+    assert logread._arrow_table(raw, len(raw)) is not None  # not the careful path
+    events_read = _same(log, monkeypatch)
+    assert {v for v in events_read["verified"] if v is not np.nan} == {False}
+    parsed: list[int] = []
+    _parsed(parsed, monkeypatch)
+    codings = load_codings(log)
+    assert parsed == [0]  # from the cache
+    assert codings["verified"].dtype == bool
+    assert set(codings.loc[~codings["verified"], "coding_id"]) <= flagged
+    assert codings.loc[codings["coding_id"].isin(flagged), "verified"].eq(False).all()
+    assert codings.loc[~codings["coding_id"].isin(flagged), "verified"].all()
+
+
 def test_many_appends_compact_the_chain(log, monkeypatch):
     ids: list[str] = []
     for k in range(logcache.MAX_SEGMENTS + 3):

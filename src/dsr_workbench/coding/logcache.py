@@ -37,6 +37,14 @@ file and renamed into place (``os.replace``), so a reader sees a whole segment o
 processes writing at once each leave a whole, valid segment (the last rename wins). Nothing is
 written where the folder is not writable. Once a chain has more than :data:`MAX_SEGMENTS`
 segments it is rewritten as one.
+
+**Mapped, not read.** A segment is memory-mapped (a warm load then costs no copy of the
+cached events, and a fresh process no page faults of fresh memory for them). That is safe
+because nothing here changes a segment file in place: it is replaced by a rename (the mapping
+keeps the old file) or unlinked (likewise). :mod:`~dsr_workbench.coding.logread` copies
+whatever it returns out of the mapping, so a table a caller holds survives even a hand
+overwrite of the segment in place; only such an overwrite *during* a load (a second or so)
+could stop the reading process.
 """
 
 from __future__ import annotations
@@ -71,7 +79,7 @@ except ImportError:  # pragma: no cover - without pyarrow there is no cache, onl
 
 __all__ = ["ALGORITHM", "CACHE_DIR", "MAX_SEGMENTS", "VERSION", "Cached", "cache_files"]
 
-VERSION = "1"
+VERSION = "2"
 """Version of the cache format (a segment of another version is not used)."""
 CACHE_DIR = ".cache"
 """The cache folder, beside the logs."""
@@ -130,8 +138,8 @@ class _Key:
 
 def _open_segment(path: Path, schema: Any, fields: str) -> tuple[Any, _Key] | None:
     """A segment's table and key, or None if it cannot be read or is not of this format."""
-    try:  # read into memory, not mapped: a table still in use survives the file's truncation
-        with pa.OSFile(str(path)) as source:
+    try:  # mapped, not copied (see the module's docstring on why that is safe)
+        with pa.memory_map(str(path)) as source:
             table = pa_ipc.open_file(source).read_all()
     except (OSError, pa.ArrowException, ValueError):
         return None
@@ -225,19 +233,22 @@ def store(
     lines: int,
     problems: Sequence[tuple[int, str, str]],
     fields: Sequence[str],
-) -> bool:
+) -> Cached | None:
     """Add the events ``table`` of the log's next bytes ``data[:cut]`` to the cache.
 
     ``data`` are the log's bytes from ``cached.end`` on, as parsed; ``cut`` ends a line;
     ``lines`` is the number of lines in ``data[:cut]`` and ``problems`` their problems. With
-    more than :data:`MAX_SEGMENTS` segments, the whole chain is written as one. Returns whether
-    a segment was written (False where the folder is not writable or the write failed).
+    more than :data:`MAX_SEGMENTS` segments, the whole chain is written as one. Returns the
+    chain as stored, its new segment memory-mapped from the file written (compact, and no
+    anonymous memory: a caller may drop the parsed table for it); None where nothing was
+    written (a folder that is not writable, a failed write) or the file is no longer the one
+    written (another process replaced it at once).
     """
     if pa is None or cut <= 0:
-        return False
+        return None
     folder = log.parent / CACHE_DIR
     if not os.access(folder if folder.is_dir() else log.parent, os.W_OK):
-        return False
+        return None
     part = memoryview(data)[:cut]
     start, first_line, rows = cached.end, cached.lines, [table]
     hasher = _hasher()
@@ -263,10 +274,25 @@ def store(
         whole = pa.concat_tables(rows) if len(rows) > 1 else table
         _write(folder, target, whole.replace_schema_metadata(key))
     except (OSError, pa.ArrowException):
-        return False
+        return None
     if start == 0:
         _remove_others(log, keep=target)
-    return True
+    opened = _open_segment(target, table.schema, key["fields"])
+    if opened is None or (opened[1].start, opened[1].end, opened[1].digest) != (
+        start,
+        cached.end + cut,
+        key["digest"],
+    ):
+        return None
+    kept = [] if start == 0 else cached.tables
+    return Cached(
+        [*kept, opened[0]],
+        [*([] if start == 0 else cached.problems), *problems],
+        cached.end + cut,
+        first_line + lines,
+        len(kept) + 1,
+        cached.prefix.copy() if start else hasher,
+    )
 
 
 def _write(folder: Path, target: Path, table: Any) -> None:

@@ -8,7 +8,9 @@ Parsing is columnar: a well-formed log is parsed by ``pyarrow.json`` straight in
 on every core, and checked column-wise; a log pyarrow does not take (a malformed or blank
 line, a value of an unexpected type, no pyarrow installed) is read by the careful path,
 ``orjson`` line by line, which names the line of each problem. Both give the same table, and
-so does the cache. Fields other than :data:`EVENT_FIELDS` are not read.
+so does the cache. Fields other than :data:`EVENT_FIELDS` are not read; start and end are
+integers, ``verified`` a boolean (``"verified": false`` of an import; absent on most events),
+the others text.
 
 A crash while appending can leave a torn last line: it is reported (:class:`TornLineWarning`)
 and skipped, every earlier event kept; it is never cached (only bytes up to the last newline
@@ -79,14 +81,28 @@ _Problem = tuple[int, str, str]
 """A problem of a log: ``(line, kind, message)``, kind ``torn`` or ``malformed``."""
 
 _OFFSETS = ("start", "end")
+_FLAGS = ("verified",)
+"""Optional boolean fields (``"verified": false``): nullable booleans in the schema."""
 _REPEATED = frozenset({"event", "coder", "transcript_id", "sha256", "code_id", "origin", "memo"})
 """Fields with few distinct values: each value becomes a Python string once."""
+_REMAP = 1 << 24
+"""From this many bytes parsed on, a read takes the new events from the cache it just wrote."""
 _BLOCK = 1 << 22
 """Bytes pyarrow parses at a time (in parallel); a table has a chunk per block."""
 
 if pa is not None:
     _SCHEMA = pa.schema(
-        [(name, pa.int64() if name in _OFFSETS else pa.large_string()) for name in EVENT_FIELDS]
+        [
+            (
+                name,
+                pa.int64()
+                if name in _OFFSETS
+                else pa.bool_()
+                if name in _FLAGS
+                else pa.large_string(),
+            )
+            for name in EVENT_FIELDS
+        ]
     )
     _CACHED = pa.schema([("line", pa.int64()), *_SCHEMA])
     """The events of a log's cache: ``line`` and the fields, as parsed."""
@@ -123,10 +139,11 @@ def _scan(path: Path, *, typed: bool = False) -> tuple[pd.DataFrame, list[_Probl
         raw = handle.read()
         events, problems, cut = _parse(raw, lines, check=use or typed)
         new = _as_table(events) if use else None
+        stored = None
         if cached is not None and new is not None and cut:
             complete = lines + raw.count(b"\n", 0, cut)
             rows = int(np.searchsorted(new.column("line").to_numpy(), complete, side="right"))
-            logcache.store(
+            stored = logcache.store(
                 path,
                 raw,
                 cut,
@@ -137,6 +154,10 @@ def _scan(path: Path, *, typed: bool = False) -> tuple[pd.DataFrame, list[_Probl
                 EVENT_FIELDS,
             )
     problems = [*(cached.problems if cached is not None else []), *problems]
+    if stored is not None and new is not None and cut >= _REMAP and rows == new.num_rows:
+        # a large parse: its events from the segment just written (mapped, compact), so the
+        # parse's buffers (larger than the events) are freed before the fold needs memory
+        cached, new, events, raw = stored, new.schema.empty_table(), pd.DataFrame(), b""
     if cached is None or not cached.tables:
         if new is not None:
             events = _frame(new, check=False)
@@ -162,12 +183,9 @@ def _as_table(events: pd.DataFrame) -> Any:
         columns = [pa.array(events["line"].to_numpy(), type=pa.int64())]
         for name in EVENT_FIELDS:
             values = events[name].array
-            kind = pa.int64() if name in _OFFSETS else pa.large_string()
-            if isinstance(values, pd.arrays.ArrowStringArray) and name not in _OFFSETS:
-                column = pa.array(values)
-                if isinstance(column, pa.ChunkedArray):
-                    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-                columns.append(column.cast(kind))
+            kind = _SCHEMA.field(name).type
+            if isinstance(values, pd.arrays.ArrowStringArray) and kind == pa.large_string():
+                columns.append(_chunked(pa.array(values)).cast(kind))  # chunks kept: no copy
             else:
                 columns.append(pa.array(values, type=kind, from_pandas=True))
         return pa.Table.from_arrays(columns, schema=_CACHED)
@@ -262,6 +280,10 @@ def _frame(table: Any, check: bool, before: int = 0) -> pd.DataFrame:
             values = column.fill_null(0).to_numpy()
             mask = column.is_null().to_numpy(zero_copy_only=False)
             columns[name] = pd.arrays.IntegerArray(values, mask)
+        elif name in _FLAGS:
+            values = column.fill_null(True).to_numpy(zero_copy_only=False)
+            mask = column.is_null().to_numpy(zero_copy_only=False)
+            columns[name] = pd.arrays.BooleanArray(values, mask)
         else:
             columns[name] = pd.array(column, dtype="str")
     return pd.DataFrame(columns, copy=False)
@@ -270,10 +292,20 @@ def _frame(table: Any, check: bool, before: int = 0) -> pd.DataFrame:
 def _as_objects(events: pd.DataFrame) -> pd.DataFrame:
     """Text columns as Python strings (``NaN`` where absent); raises ValueError if not UTF-8.
 
-    A field with few distinct values (:data:`_REPEATED`) makes each value once.
+    A field with few distinct values (:data:`_REPEATED`) makes each value once. The numbers
+    are copied: nothing returned points into a (memory-mapped) cache segment.
     """
+    for name in ("line", *_OFFSETS):
+        values = events[name].array
+        if isinstance(values, pd.arrays.IntegerArray):
+            events[name] = values.copy()
+        else:
+            events[name] = np.array(events[name].to_numpy(), copy=True)
     for name in EVENT_FIELDS:
         if name in _OFFSETS:
+            continue
+        if name in _FLAGS:
+            events[name] = _flag_objects(events[name])
             continue
         column = pa.array(events[name].array)
         if name in _REPEATED:
@@ -287,6 +319,25 @@ def _as_objects(events: pd.DataFrame) -> pd.DataFrame:
                 strings[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
         events[name] = pd.Series(strings, index=events.index, dtype=object, copy=False)
     return events
+
+
+def _flag_objects(column: pd.Series) -> pd.Series:
+    """A boolean column as Python ``True`` / ``False`` objects, ``NaN`` where absent (as the
+    careful path reads them)."""
+    if column.dtype == object:
+        return column
+    values = column.array
+    mask = np.asarray(values.isna(), dtype=bool)
+    truth = values.to_numpy(dtype=bool, na_value=True)
+    objects = np.full(len(values), np.nan, dtype=object)
+    objects[~mask & truth] = True
+    objects[~mask & ~truth] = False
+    return pd.Series(objects, index=column.index, dtype=object, copy=False)
+
+
+def _chunked(column: Any) -> Any:
+    """A pyarrow array or chunked array as a chunked array (its chunks as they are)."""
+    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
 
 
 def _careful(
@@ -402,7 +453,8 @@ def read_log(path: str | Path, *, strict: bool = True) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``line`` (1-based line number) and :data:`EVENT_FIELDS`, in file order; start and end
-        are ``Int64``, the other fields objects (``NaN`` where absent or ``null``).
+        are ``Int64``, the other fields objects (``NaN`` where absent or ``null``; ``verified``
+        is ``False`` where the event says so).
 
     Raises
     ------

@@ -42,6 +42,10 @@ def _add_of(row: pd.Series) -> dict[str, Any]:
     event: dict[str, Any] = {"event": "add"}
     for key in keys:
         value = row[key]
+        if key == "verified":  # a boolean column of the codings: only false is written
+            if isinstance(value, (bool, np.bool_)) and not value:
+                event[key] = False
+            continue
         if isinstance(value, str) or (value is not None and not pd.isna(value)):
             event[key] = int(value) if key in ("start", "end") else str(value)
     return event
