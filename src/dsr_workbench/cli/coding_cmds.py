@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from dsr_workbench.cli._terminal import say
 from dsr_workbench.core.errors import DsrError
 
 SERVE_PORT = 8867
@@ -444,11 +445,11 @@ def _serve(args: argparse.Namespace) -> int:
                 nbformat.write(notebook, source)
                 server = serve_notebook(source, parameters=parameters, port=port)
         except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
-            _say("stopping")
+            say("stopping")
             return 0
         try:
-            _say(f"Coding as {coder} at {server.url}")
-            _say("Press Ctrl-C to stop.")
+            say(f"Coding as {coder} at {server.url}")
+            say("Press Ctrl-C to stop.")
             if not args.serve_no_browser:
                 webbrowser.open(server.url)
             code = server.process.wait()
@@ -458,16 +459,8 @@ def _serve(args: argparse.Namespace) -> int:
                     hint="see the message above",
                 )
         except KeyboardInterrupt:
-            _say("stopping")
+            say("stopping")
         finally:
             with signals_ignored():  # a second Ctrl-C must not leave Voilà running
                 server.stop()
     return 0
-
-
-def _say(message: str) -> None:
-    """Print a line; after SIGHUP the terminal may be gone, which must not stop the clean-up."""
-    try:
-        print(message, flush=True)
-    except OSError:
-        pass

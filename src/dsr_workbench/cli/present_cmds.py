@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import webbrowser
 
+from dsr_workbench.cli._terminal import say
 from dsr_workbench.core.errors import DsrError
 from dsr_workbench.core.procs import signals_ignored, signals_raise
 
@@ -56,7 +57,7 @@ def _present(args: argparse.Namespace) -> int:
         try:
             server = serve_notebook(notebook, parameters=parameters, port=args.port)
         except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
-            _say("stopping")
+            say("stopping")
             return 0
         try:
             print(f"Presenting cycle {args.cycle} at {server.url}", flush=True)
@@ -68,16 +69,8 @@ def _present(args: argparse.Namespace) -> int:
                 print(server.log_tail())
                 raise DsrError(f"Voila stopped with exit code {code}")
         except KeyboardInterrupt:
-            _say("stopping")
+            say("stopping")
         finally:
             with signals_ignored():  # a second Ctrl-C must not leave Voilà running
                 server.stop()
     return 0
-
-
-def _say(message: str) -> None:
-    """Print a line; after SIGHUP the terminal may be gone, which must not stop the clean-up."""
-    try:
-        print(message, flush=True)
-    except OSError:
-        pass

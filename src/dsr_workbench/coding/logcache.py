@@ -49,27 +49,17 @@ could stop the reading process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
-try:  # xxh3 hashes ten times faster than blake2b
-    import xxhash
-
-    ALGORITHM = "xxh3_128"
-    _hasher: Callable[[], Any] = xxhash.xxh3_128
-except ImportError:  # pragma: no cover - blake2b gives the same guarantees, slower
-    ALGORITHM = "blake2b-128"
-
-    def _hasher() -> Any:
-        return hashlib.blake2b(digest_size=16)
-
+from dsr_workbench.core.digest import ALGORITHM
+from dsr_workbench.core.digest import new_hasher as _hasher
 
 try:
     import pyarrow as pa

@@ -43,7 +43,6 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,17 +53,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as pa_ipc
 
-try:  # xxh3 hashes ten times faster than blake2b
-    import xxhash
-
-    ALGORITHM = "xxh3_128"
-    _hasher: Callable[[], Any] = xxhash.xxh3_128
-except ImportError:  # pragma: no cover - blake2b gives the same guarantees, slower
-    ALGORITHM = "blake2b-128"
-
-    def _hasher() -> Any:
-        return hashlib.blake2b(digest_size=16)
-
+from dsr_workbench.core.digest import ALGORITHM
+from dsr_workbench.core.digest import new_hasher as _hasher
 
 __all__ = [
     "ALGORITHM",
