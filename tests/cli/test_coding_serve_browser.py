@@ -34,25 +34,6 @@ pytestmark = [
 URL = re.compile(r"Coding as (?P<coder>\S+) at (?P<url>http://127\.0\.0\.1:\d+/\?token=\S+)\n")
 
 
-def _drag_until_selected(page, quote: str, tries: int = 3) -> None:
-    """Drag over ``quote`` until the view shows it as the selection.
-
-    On a loaded machine a drag made right after the first render is sometimes not seen
-    (tests/widgets/test_coding_browser.py shows the same now and then); a coder would
-    drag again, and so does this test, at most ``tries`` times.
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for attempt in range(tries):
-        drag(page, quote, after=ODD.strip())
-        try:
-            page.wait_for_selector(f'.dsr-cv-sel:has-text("{quote}")', timeout=WAIT_MS // 3)
-            return
-        except PlaywrightTimeout:
-            if attempt == tries - 1:
-                raise
-
-
 def test_dsr_code_serve_codes_with_the_mouse(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -89,7 +70,12 @@ def test_dsr_code_serve_codes_with_the_mouse(tmp_path: Path) -> None:
                 header = page.inner_text(".dsr-coding-view")
                 assert "R9" in header and str(tmp_path) not in header
 
-                _drag_until_selected(page, "Of course, no problem")
+                # the view has drawn its spans (one draw: text and spans come in one message)
+                page.wait_for_function("() => (window.__dsrCoding || {}).draws >= 1")
+                drag(page, "Of course, no problem", after=ODD.strip())
+                page.wait_for_selector(
+                    '.dsr-cv-sel:has-text("Of course, no problem")', timeout=WAIT_MS
+                )
                 page.keyboard.press("2")  # the second code of the palette: TRUST
                 (add,) = wait_events(log, 1)
                 start = text.index("Of course, no problem")
