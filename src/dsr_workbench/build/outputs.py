@@ -398,22 +398,26 @@ def ensure_static(reports_dir: Path) -> Path:
 def tree_files(base: Path, patterns: Iterable[str]) -> list[Path]:
     """Return every file under ``base`` matched by ``patterns`` (folders match recursively).
 
-    Hidden files and folders (``.git``, ``.venv``, ``.lock``) are skipped.
+    Hidden files and folders (``.git``, ``.venv``, ``.dsr-cache``) are skipped, also where a
+    wildcard matches them (``*``); a pattern without wildcards that names one is taken.
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> b = pathlib.Path(tempfile.mkdtemp()); (b / "d").mkdir()
-    >>> for n in ("d/x.txt", "d/.hidden", "y.yaml"): _ = (b / n).write_text("1")
+    >>> b = pathlib.Path(tempfile.mkdtemp()); (b / "d").mkdir(); (b / ".dsr-cache").mkdir()
+    >>> for n in ("d/x.txt", "d/.hidden", "y.yaml", ".dsr-cache/pack"): _ = (b / n).write_text("1")
     >>> [p.relative_to(b).as_posix() for p in tree_files(b, ["d", "*.yaml"])]
+    ['d/x.txt', 'y.yaml']
+    >>> [p.relative_to(b).as_posix() for p in tree_files(b, ["*"])]
     ['d/x.txt', 'y.yaml']
     """
     found: set[Path] = set()
     for pattern in patterns:
-        candidates = (
-            [base / pattern] if not any(c in pattern for c in "*?[") else list(base.glob(pattern))
-        )
+        wild = any(c in pattern for c in "*?[")
+        candidates = [base / pattern] if not wild else list(base.glob(pattern))
         for candidate in candidates:
+            if wild and any(p.startswith(".") for p in candidate.relative_to(base).parts):
+                continue
             if candidate.is_dir():
                 for dirpath, dirnames, filenames in os.walk(candidate):
                     dirnames[:] = [d for d in dirnames if not d.startswith(".")]
