@@ -15,11 +15,14 @@ import pandas as pd
 
 __all__ = [
     "Factor",
+    "codes_in",
     "distinct_per_group",
     "factor",
+    "first_ending_after",
     "first_row_of",
     "first_rows",
     "lookup_turns",
+    "map_codes",
     "present",
     "ramp",
 ]
@@ -46,10 +49,14 @@ class Factor:
         self.size = max(len(uniques), self.na + 1)
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        """Codes of the values at ``rows`` (``-1``: missing)."""
-        if not len(self.codes):
-            return np.full(len(rows), self.na, dtype=np.int64)
-        return np.where(rows >= 0, self.codes[np.maximum(rows, 0)], self.na)
+        """Codes of the values at ``rows`` (row ``-1``: :attr:`na`).
+
+        Examples
+        --------
+        >>> factor(pd.Series(["b", "a"])).at(np.array([1, -1, 0])).tolist()
+        [0, 2, 1]
+        """
+        return np.append(self.codes, self.na)[rows]  # row -1 reads the appended "missing"
 
 
 def factor(values: Any) -> Factor:
@@ -127,26 +134,110 @@ def lookup_turns(
     ...              np.array([0, 0, 1]), np.array([1, 2, 1])).tolist()
     [1, 2, -1, -1]
     """
-    out = np.full(len(transcript), -1, dtype=np.int64)
-    if not len(t_turn) or not len(transcript):
-        return out
+    n = len(transcript)
+    if not len(t_turn) or not n:
+        return np.full(n, -1, dtype=np.int64)
+    at = np.arange(len(t_turn), dtype=np.int64)
+    if int(t_transcript.min()) < 0:  # turns of no transcript: never found
+        at = np.flatnonzero(t_transcript >= 0)
+        if not len(at):
+            return np.full(n, -1, dtype=np.int64)
+        t_transcript, t_turn = t_transcript[at], t_turn[at]
     lo, hi = int(t_turn.min()), int(t_turn.max())
     span = hi - lo + 1
     n_ids = int(t_transcript.max()) + 1
-    ok = (transcript >= 0) & (turn >= lo) & (turn <= hi)
-    ckey = np.where(ok, transcript * span + (turn - lo), 0)
     tkey = t_transcript * span + (t_turn - lo)
-    if n_ids * span <= 4 * len(t_turn) + 4096:  # dense: a direct table
-        table = np.full(n_ids * span, -1, dtype=np.int64)
-        table[tkey[::-1]] = np.arange(len(tkey) - 1, -1, -1)  # the first row wins
-        out[ok] = table[ckey[ok]]
-        return out
+    rel = turn - lo
+    ckey = transcript * span + rel
+    # in range iff 0 <= rel < span and 0 <= ckey (transcript -1 makes ckey negative)
+    ok = (rel.view(np.uint64) < span) & (ckey.view(np.uint64) < n_ids * span)
+    if n_ids * span <= 4 * len(t_turn) + 4096:  # dense: a direct table, one slot for "none"
+        table = np.full(n_ids * span + 1, -1, dtype=np.int64)
+        table[tkey[::-1]] = at[::-1]  # the first row wins
+        return table[np.where(ok, ckey, n_ids * span)]
+    out = np.full(n, -1, dtype=np.int64)
     order = np.argsort(tkey, kind="stable")
     skey = tkey[order]
     pos = np.minimum(np.searchsorted(skey, ckey), len(skey) - 1)
     hit = ok & (skey[pos] == ckey)
-    out[hit] = order[pos[hit]]
+    out[hit] = at[order[pos[hit]]]
     return out
+
+
+def map_codes(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """``mapping[codes]``, with code ``-1`` mapped to ``-1``.
+
+    Examples
+    --------
+    >>> map_codes(np.array([1, -1, 0]), np.array([5, 7])).tolist()
+    [7, -1, 5]
+    """
+    return np.append(mapping.astype(np.int64, copy=False), -1)[codes]
+
+
+def codes_in(values: Any, reference: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``reference`` (order of first appearance) and of ``values`` in the same coding.
+
+    A value of ``values`` that ``reference`` lacks, or a missing one, gets ``-1``. Each
+    column is hashed once (``pd.factorize``); only the distinct values are matched.
+
+    Examples
+    --------
+    >>> ref, val = codes_in(pd.Series(["b", "x", None]), pd.Series(["a", "b", "a"]))
+    >>> ref.tolist(), val.tolist()
+    ([0, 1, 0], [1, -1, -1])
+    """
+    ref_codes, ref_ids = pd.factorize(reference)
+    val_codes, val_ids = pd.factorize(values)
+    mapped = pd.Index(ref_ids).get_indexer(pd.Index(val_ids))
+    return ref_codes.astype(np.int64, copy=False), map_codes(val_codes, mapped)
+
+
+def first_ending_after(
+    group: np.ndarray, ends: np.ndarray, g: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """``np.searchsorted(group * big + ends, g * big + x, "right")``, without sorting ``x``.
+
+    For each needle, the first position whose group is above ``g`` or whose end is above
+    ``x`` in group ``g``. ``(group, ends)`` must be sorted (by group, then end) with
+    ``0 <= ends``; ``g`` must be codes ``>= 0``. Each group's range of ends is cut into
+    buckets of one width; a table holds the answer at every bucket's edges (one sorted
+    search), and a vectorised binary search finishes between the two edges of a needle's
+    bucket (usually in zero or one step). A plain ``np.searchsorted`` of 10^6 unsorted
+    needles misses the cache at every step; sorting them first costs more than this.
+
+    Examples
+    --------
+    >>> first_ending_after(np.array([0, 0, 1, 1]), np.array([10, 20, 5, 9]),
+    ...                    np.array([0, 0, 1, 1, 0, 2]), np.array([3, 10, 9, 100, 25, 1])).tolist()
+    [0, 1, 4, 4, 2, 4]
+    """
+    n = len(group)
+    if not len(x) or not n:
+        return np.zeros(len(x), dtype=np.int64) + n
+    n_groups = int(max(int(group.max()), int(g.max()))) + 1
+    g_first = np.searchsorted(group, np.arange(n_groups + 1))  # each group's first position
+    has = g_first[1:] > g_first[:-1]
+    top = np.zeros(n_groups, dtype=np.int64)  # each group's largest end
+    top[has] = ends[g_first[1:][has] - 1]
+    width = max(1, -(-int(top.sum() + n_groups) // (2 * n)))
+    n_edges = top // width + 2  # edge j of a group is x = j * width - 1
+    base = np.concatenate([[0], np.cumsum(n_edges)])
+    edge_group = np.repeat(np.arange(n_groups, dtype=np.int64), n_edges)
+    edge_x = (np.arange(int(base[-1]), dtype=np.int64) - base[edge_group]) * width - 1
+    big = int(max(int(top.max()), int(edge_x.max()))) + 2
+    keys = group.astype(np.int64) * big + ends
+    table = np.searchsorted(keys, edge_group * big + edge_x, side="right")  # sorted needles
+    b = base[g] + np.clip(x, 0, top[g]) // width
+    lo, hi = table[b], table[b + 1]  # the answer lies in [lo, hi]
+    todo = np.flatnonzero(lo < hi)
+    while len(todo):
+        mid = (lo[todo] + hi[todo]) // 2
+        right = ends[mid] <= x[todo]
+        lo[todo[right]] = mid[right] + 1
+        hi[todo[~right]] = mid[~right]
+        todo = todo[lo[todo] < hi[todo]]
+    return lo
 
 
 def present(codes: np.ndarray, size: int) -> np.ndarray:
