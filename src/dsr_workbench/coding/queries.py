@@ -154,21 +154,22 @@ def _turn_span(
         return np.full(len(cs), -1, dtype=np.int64), np.full(len(cs), -1, dtype=np.int64)
     big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
     skey = t_code * big + ts
-    if n > 1 and (skey[1:] < skey[:-1]).any():  # turns out of order: sort them (stable)
+    sorted_turns = not (n > 1 and (skey[1:] < skey[:-1]).any())
+    if sorted_turns:
+        order = np.arange(n, dtype=np.int64)
+    else:  # turns out of order: sort them (stable)
         order = np.lexsort((ts, t_code))
         skey = skey[order]
-    else:
-        order = np.arange(n, dtype=np.int64)
     group, starts, ends = t_code[order], ts[order], te[order]
     ekey = group * big + ends
     if int(starts.min()) >= 0 and not (ekey[1:] < ekey[:-1]).any():
-        g = np.where(known, c_code, 0)
+        g = np.maximum(c_code, 0)
         first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
-        stop = np.append(np.searchsorted(group, np.arange(int(group[-1]) + 1), "right"), n)
-        ok = known & (first < stop[np.minimum(g, len(stop) - 1)])
-        ok &= starts[np.minimum(first, n - 1)] < ce  # and starting before the end
+        # ... found if it is of the coding's transcript and starts before the coding ends
+        ok = known & (np.append(group, -1)[first] == g)
+        ok &= np.append(starts, 0)[first] < ce
         if not last:
-            first = np.where(ok, order[np.minimum(first, n - 1)], -1)
+            first = np.where(ok, first if sorted_turns else order[np.minimum(first, n - 1)], -1)
             return first, first
         last_row = first_ending_after(group, starts, g, ce - 1) - 1  # last starting before
     else:  # overlapping turns: the plain sorted search

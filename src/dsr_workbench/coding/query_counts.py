@@ -220,23 +220,30 @@ def first_ending_after(
     has = g_first[1:] > g_first[:-1]
     top = np.zeros(n_groups, dtype=np.int64)  # each group's largest end
     top[has] = ends[g_first[1:][has] - 1]
-    width = max(1, -(-int(top.sum() + n_groups) // (2 * n)))
-    n_edges = top // width + 2  # edge j of a group is x = j * width - 1
+    # buckets of 2**shift, about two per position
+    shift = max(0, (int(top.sum() + n_groups) // (2 * n)).bit_length() - 1)
+    n_edges = (top >> shift) + 2  # edge j of a group is x = j * 2**shift - 1
     base = np.concatenate([[0], np.cumsum(n_edges)])
     edge_group = np.repeat(np.arange(n_groups, dtype=np.int64), n_edges)
-    edge_x = (np.arange(int(base[-1]), dtype=np.int64) - base[edge_group]) * width - 1
+    edge_x = ((np.arange(int(base[-1]), dtype=np.int64) - base[edge_group]) << shift) - 1
     big = int(max(int(top.max()), int(edge_x.max()))) + 2
     keys = group.astype(np.int64) * big + ends
     table = np.searchsorted(keys, edge_group * big + edge_x, side="right")  # sorted needles
-    b = base[g] + np.clip(x, 0, top[g]) // width
+    xc = np.minimum(x if int(x.min()) >= 0 else np.maximum(x, 0), top[g])
+    b = base[g] + (xc >> shift)
     lo, hi = table[b], table[b + 1]  # the answer lies in [lo, hi]
-    todo = np.flatnonzero(lo < hi)
+    wide = np.flatnonzero(hi - lo > 1)  # rare: finished by a binary search below
+    lo_w, hi_w = lo[wide], hi[wide]
+    lo += (lo < hi) & (np.append(ends, 0)[lo] <= x)  # one step settles [lo, lo + 1]
+    todo = np.arange(len(wide))
+    x_w = x[wide]
     while len(todo):
-        mid = (lo[todo] + hi[todo]) // 2
-        right = ends[mid] <= x[todo]
-        lo[todo[right]] = mid[right] + 1
-        hi[todo[~right]] = mid[~right]
-        todo = todo[lo[todo] < hi[todo]]
+        mid = (lo_w[todo] + hi_w[todo]) // 2
+        right = ends[mid] <= x_w[todo]
+        lo_w[todo[right]] = mid[right] + 1
+        hi_w[todo[~right]] = mid[~right]
+        todo = todo[lo_w[todo] < hi_w[todo]]
+    lo[wide] = lo_w
     return lo
 
 
