@@ -216,35 +216,40 @@ def first_ending_after(
     if not len(x) or not n:
         return np.zeros(len(x), dtype=np.int64) + n
     n_groups = int(max(int(group.max()), int(g.max()))) + 1
+    below = int(np.searchsorted(group, 0))  # positions of groups < 0 (never asked for)
     g_first = np.searchsorted(group, np.arange(n_groups + 1))  # each group's first position
     has = g_first[1:] > g_first[:-1]
     top = np.zeros(n_groups, dtype=np.int64)  # each group's largest end
     top[has] = ends[g_first[1:][has] - 1]
-    # buckets of 2**shift, about two per position
+    # buckets of 2**shift, about two per position; edge j of a group is x = j * 2**shift - 1
     shift = max(0, (int(top.sum() + n_groups) // (2 * n)).bit_length() - 1)
-    n_edges = (top >> shift) + 2  # edge j of a group is x = j * 2**shift - 1
-    base = np.concatenate([[0], np.cumsum(n_edges)])
-    edge_group = np.repeat(np.arange(n_groups, dtype=np.int64), n_edges)
-    edge_x = ((np.arange(int(base[-1]), dtype=np.int64) - base[edge_group]) << shift) - 1
-    big = int(max(int(top.max()), int(edge_x.max()))) + 2
-    keys = group.astype(np.int64) * big + ends
-    table = np.searchsorted(keys, edge_group * big + edge_x, side="right")  # sorted needles
+    base = np.concatenate([[0], np.cumsum((top >> shift) + 2)])
+    # the answer at each edge: the positions whose end lies below it (a position counts from
+    # the first edge above its end on), i.e. a running count
+    edge_of = base[group[below:]] + (ends[below:] >> shift) + 1
+    table = below + np.cumsum(np.bincount(edge_of, minlength=int(base[-1])))
+    # per bucket: its first candidate and that candidate's end (the answer is the candidate,
+    # or the next position if that end is <= x); -1 marks a bucket with 2+ candidates
+    small = np.int32 if max(n, int(top.max())) < 2**31 - 2 else np.int64  # halve the lookups
+    span = np.diff(table)
+    first_end = np.where(span == 1, np.append(ends, 0)[table[:-1]], np.iinfo(small).max)
+    first_end[span > 1] = -1
+    first_end, table = first_end.astype(small), table.astype(small)
     xc = np.minimum(x if int(x.min()) >= 0 else np.maximum(x, 0), top[g])
     b = base[g] + (xc >> shift)
-    lo, hi = table[b], table[b + 1]  # the answer lies in [lo, hi]
-    wide = np.flatnonzero(hi - lo > 1)  # rare: finished by a binary search below
-    lo_w, hi_w = lo[wide], hi[wide]
-    lo += (lo < hi) & (np.append(ends, 0)[lo] <= x)  # one step settles [lo, lo + 1]
+    end = first_end[b]
+    out = table[b] + (end <= x)
+    wide = np.flatnonzero(end < 0)  # rare: finished by a binary search
+    lo_w, hi_w, x_w = table[b[wide]], table[b[wide] + 1], x[wide]
     todo = np.arange(len(wide))
-    x_w = x[wide]
     while len(todo):
         mid = (lo_w[todo] + hi_w[todo]) // 2
         right = ends[mid] <= x_w[todo]
         lo_w[todo[right]] = mid[right] + 1
         hi_w[todo[~right]] = mid[~right]
         todo = todo[lo_w[todo] < hi_w[todo]]
-    lo[wide] = lo_w
-    return lo
+    out[wide] = lo_w
+    return out.astype(np.int64, copy=False)
 
 
 def present(codes: np.ndarray, size: int) -> np.ndarray:
