@@ -24,10 +24,12 @@ from dsr_workbench.coding.query_counts import (
     codes_in,
     distinct_per_group,
     factor,
-    first_ending_after,
     first_row_of,
     first_rows,
+    int_values,
     lookup_turns,
+    never_missing,
+    place_spans,
     present,
     ramp,
 )
@@ -111,27 +113,6 @@ def _need(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
         )
 
 
-def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
-    """``np.searchsorted`` of needles taken in (nearly) sorted ``order``: cache-friendly."""
-    out = np.empty(len(needles), dtype=np.int64)
-    out[order] = np.searchsorted(keys, needles[order], side=side)  # type: ignore[call-overload]
-    return out
-
-
-def _never_missing(values: pd.Series) -> bool:
-    """Whether ``values`` are numpy integers (which cannot be missing)."""
-    return isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu"
-
-
-def _ints(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
-    """Integers of a column (missing as 0) and where it is missing (``None``: nowhere)."""
-    if _never_missing(values):  # numpy integers: nothing missing, no copy
-        return values.to_numpy(dtype=np.int64, copy=False), None
-    array = pd.array(values, dtype="Int64")
-    missing = np.asarray(array.isna())
-    return array.to_numpy(dtype=np.int64, na_value=0), missing if missing.any() else None
-
-
 def _turn_span(
     codings: pd.DataFrame, turns: pd.DataFrame, *, last: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,46 +121,7 @@ def _turn_span(
     With ``last=False`` the second array is only the first one again (not searched).
     """
     _need(turns, ("transcript_id", "start", "end"), "turns")
-    t_code, c_code = codes_in(codings["transcript_id"], turns["transcript_id"])
-    cs, c_missing = _ints(codings["start"])
-    ce, e_missing = _ints(codings["end"])
-    known = c_code >= 0
-    for missing in (c_missing, e_missing):
-        if missing is not None:
-            known &= ~missing
-    ts = turns["start"].to_numpy(dtype=np.int64)
-    te = turns["end"].to_numpy(dtype=np.int64)
-    n = len(ts)
-    if not n:
-        return np.full(len(cs), -1, dtype=np.int64), np.full(len(cs), -1, dtype=np.int64)
-    big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
-    skey = t_code * big + ts
-    sorted_turns = not (n > 1 and (skey[1:] < skey[:-1]).any())
-    if sorted_turns:
-        order = np.arange(n, dtype=np.int64)
-    else:  # turns out of order: sort them (stable)
-        order = np.lexsort((ts, t_code))
-        skey = skey[order]
-    group, starts, ends = t_code[order], ts[order], te[order]
-    ekey = group * big + ends
-    if int(starts.min()) >= 0 and not (ekey[1:] < ekey[:-1]).any():
-        g = np.maximum(c_code, 0)
-        first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
-        # ... found if it is of the coding's transcript and starts before the coding ends
-        ok = known & (np.append(group, -1)[first] == g)
-        ok &= np.append(starts, 0)[first] < ce
-        if not last:
-            first = np.where(ok, first if sorted_turns else order[np.minimum(first, n - 1)], -1)
-            return first, first
-        last_row = first_ending_after(group, starts, g, ce - 1) - 1  # last starting before
-    else:  # overlapping turns: the plain sorted search
-        by_start = np.argsort(c_code * big + cs)
-        first = _search(ekey, c_code * big + cs, "right", by_start)
-        last_row = _search(skey, c_code * big + ce, "left", by_start) - 1
-        ok = known & (first < n) & (last_row >= first) & (last_row >= 0)
-        ok &= group[np.minimum(first, n - 1)] == c_code
-    first = np.where(ok, order[np.minimum(first, n - 1)], -1)
-    return first, np.where(ok, order[np.clip(last_row, 0, n - 1)], -1)
+    return place_spans(codings, turns, last=last)
 
 
 def with_turns(codings: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
@@ -245,8 +187,8 @@ def _turn_rows(codings: pd.DataFrame, turns: pd.DataFrame) -> np.ndarray:
     if "turn" not in codings.columns or "turn" not in turns.columns:
         return _turn_span(codings, turns, last=False)[0]
     try:
-        own, missing = _ints(codings["turn"])
-        t_turn, t_missing = _ints(turns["turn"])
+        own, missing = int_values(codings["turn"])
+        t_turn, t_missing = int_values(turns["turn"])
     except (TypeError, ValueError):  # turn numbers that are not integers: place by span
         return _turn_span(codings, turns, last=False)[0]
     if t_missing is not None:
@@ -257,7 +199,7 @@ def _turn_rows(codings: pd.DataFrame, turns: pd.DataFrame) -> np.ndarray:
     rows = lookup_turns(cix, own, tix, t_turn)
     lost = None
     for col in ("start", "end"):
-        if not _never_missing(codings[col]):
+        if not never_missing(codings[col]):
             gone = pd.isna(codings[col]).to_numpy()
             lost = gone if lost is None else lost | gone
     if lost is not None:

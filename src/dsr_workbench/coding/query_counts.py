@@ -21,8 +21,11 @@ __all__ = [
     "first_ending_after",
     "first_row_of",
     "first_rows",
+    "int_values",
     "lookup_turns",
     "map_codes",
+    "never_missing",
+    "place_spans",
     "present",
     "ramp",
 ]
@@ -271,3 +274,96 @@ def ramp(n: np.ndarray) -> np.ndarray:
     """``[0..n0-1, 0..n1-1, ...]`` for counts ``n``."""
     ends = np.cumsum(n)
     return np.arange(int(ends[-1]) if len(n) else 0, dtype=np.int64) - np.repeat(ends - n, n)
+
+
+def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
+    """``np.searchsorted`` of needles taken in (nearly) sorted ``order``: cache-friendly."""
+    out = np.empty(len(needles), dtype=np.int64)
+    out[order] = np.searchsorted(keys, needles[order], side=side)  # type: ignore[call-overload]
+    return out
+
+
+def never_missing(values: pd.Series) -> bool:
+    """Whether ``values`` are numpy integers (which cannot be missing).
+
+    Examples
+    --------
+    >>> never_missing(pd.Series([1, 2])), never_missing(pd.Series([1, None], dtype="Int64"))
+    (True, False)
+    """
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu"
+
+
+def int_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Integers of a column (missing as 0) and where it is missing (``None``: nowhere).
+
+    Examples
+    --------
+    >>> values, missing = int_values(pd.Series([3, None], dtype="Int64"))
+    >>> values.tolist(), missing.tolist()
+    ([3, 0], [False, True])
+    """
+    if never_missing(values):  # numpy integers: nothing missing, no copy
+        return values.to_numpy(dtype=np.int64, copy=False), None
+    array = pd.array(values, dtype="Int64")
+    missing = np.asarray(array.isna())
+    return array.to_numpy(dtype=np.int64, na_value=0), missing if missing.any() else None
+
+
+def place_spans(
+    codings: pd.DataFrame, turns: pd.DataFrame, *, last: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions in ``turns`` of the first and last turn each coding overlaps (-1: none).
+
+    ``turns`` has transcript_id, start and end. With ``last=False`` the second array is
+    only the first one again (not searched). A coding whose transcript is not in ``turns``
+    or whose start or end is missing is on no turn.
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"transcript_id": "I01", "start": [0, 20], "end": [10, 40]})
+    >>> codings = pd.DataFrame({"transcript_id": ["I01", "I01", "I02"], "start": [5, 12, 1],
+    ...                         "end": [25, 18, 2]})
+    >>> [a.tolist() for a in place_spans(codings, turns)]
+    [[0, -1, -1], [1, -1, -1]]
+    """
+    t_code, c_code = codes_in(codings["transcript_id"], turns["transcript_id"])
+    cs, c_missing = int_values(codings["start"])
+    ce, e_missing = int_values(codings["end"])
+    known = c_code >= 0
+    for missing in (c_missing, e_missing):
+        if missing is not None:
+            known &= ~missing
+    ts = turns["start"].to_numpy(dtype=np.int64)
+    te = turns["end"].to_numpy(dtype=np.int64)
+    n = len(ts)
+    if not n:
+        return np.full(len(cs), -1, dtype=np.int64), np.full(len(cs), -1, dtype=np.int64)
+    big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
+    skey = t_code * big + ts
+    sorted_turns = not (n > 1 and (skey[1:] < skey[:-1]).any())
+    if sorted_turns:
+        order = np.arange(n, dtype=np.int64)
+    else:  # turns out of order: sort them (stable)
+        order = np.lexsort((ts, t_code))
+        skey = skey[order]
+    group, starts, ends = t_code[order], ts[order], te[order]
+    ekey = group * big + ends
+    if int(starts.min()) >= 0 and not (ekey[1:] < ekey[:-1]).any():
+        g = np.maximum(c_code, 0)
+        first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
+        # ... found if it is of the coding's transcript and starts before the coding ends
+        ok = known & (np.append(group, -1)[first] == g)
+        ok &= np.append(starts, 0)[first] < ce
+        if not last:
+            first = np.where(ok, first if sorted_turns else order[np.minimum(first, n - 1)], -1)
+            return first, first
+        last_row = first_ending_after(group, starts, g, ce - 1) - 1  # last starting before
+    else:  # overlapping turns: the plain sorted search
+        by_start = np.argsort(c_code * big + cs)
+        first = _search(ekey, c_code * big + cs, "right", by_start)
+        last_row = _search(skey, c_code * big + ce, "left", by_start) - 1
+        ok = known & (first < n) & (last_row >= first) & (last_row >= 0)
+        ok &= group[np.minimum(first, n - 1)] == c_code
+    first = np.where(ok, order[np.minimum(first, n - 1)], -1)
+    return first, np.where(ok, order[np.clip(last_row, 0, n - 1)], -1)
