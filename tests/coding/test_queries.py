@@ -421,3 +421,25 @@ def test_first_ending_after_equals_a_sorted_search(seed):
     big = 10**6
     want = np.searchsorted(group * big + ends, g * big + x, side="right")
     assert first_ending_after(group, ends, g, x).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_turns_out_of_order_or_overlapping_give_the_reference(seed):
+    # the span placement sorts turns that are out of order, and falls back to a sorted search
+    # when turns overlap (their ends are then not sorted): both must still equal the reference
+    codings, turns = random_study(seed)
+    shuffled = turns.sample(frac=1, random_state=seed)
+    overlapping = turns.assign(end=turns["end"] + np.arange(len(turns)) % 3 * 7)
+    for table in (shuffled, overlapping):
+        got = with_turns(codings, table)
+        want = _old_attach(codings, table, ["turn", "speaker", "perspective", "cycle"])
+        pd.testing.assert_frame_equal(got[want.columns], want)
+        for unit in ("segment", "turn"):
+            pd.testing.assert_frame_equal(
+                code_crosstab(codings, table, unit=unit),
+                old_code_crosstab(codings, table, unit=unit),
+            )
+        pd.testing.assert_frame_equal(
+            code_frequencies(codings, table, by="perspective"),
+            old_code_frequencies(codings, table, by="perspective"),
+        )

@@ -347,7 +347,9 @@ def place_spans(
     else:  # turns out of order: sort them (stable)
         order = np.lexsort((ts, t_code))
         skey = skey[order]
-    group, starts, ends = t_code[order], ts[order], te[order]
+    group, starts, ends = (
+        (t_code, ts, te) if sorted_turns else (t_code[order], ts[order], te[order])
+    )
     ekey = group * big + ends
     if int(starts.min()) >= 0 and not (ekey[1:] < ekey[:-1]).any():
         g = np.maximum(c_code, 0)
