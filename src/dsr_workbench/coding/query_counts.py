@@ -224,9 +224,18 @@ def first_ending_after(
     has = g_first[1:] > g_first[:-1]
     top = np.zeros(n_groups, dtype=np.int64)  # each group's largest end
     top[has] = ends[g_first[1:][has] - 1]
-    # buckets of 2**shift, about two per position; edge j of a group is x = j * 2**shift - 1
-    shift = max(0, (int(top.sum() + n_groups) // (2 * n)).bit_length() - 1)
-    base = np.concatenate([[0], np.cumsum((top >> shift) + 2)])
+    # buckets of 2**shift, about two per position; edge j of a group is x = j * 2**shift - 1.
+    # Groups of similar reach share one layout (group k's edges at k * width), so that a
+    # needle's bucket is arithmetic; otherwise each group gets as many edges as it needs.
+    reach = int(top.max())
+    uniform = n_groups * (reach + 1) <= 4 * int(top.sum() + n_groups)
+    shift = int(n_groups * (reach + 1) if uniform else top.sum() + n_groups) // (2 * n)
+    shift = max(0, shift.bit_length() - 1)
+    if uniform:
+        width = (reach >> shift) + 2
+        base = np.arange(n_groups + 1, dtype=np.int64) * width
+    else:
+        base = np.concatenate([[0], np.cumsum((top >> shift) + 2)])
     # the answer at each edge: the positions whose end lies below it (a position counts from
     # the first edge above its end on), i.e. a running count
     edge_of = base[group[below:]] + (ends[below:] >> shift) + 1
@@ -238,8 +247,11 @@ def first_ending_after(
     first_end = np.where(span == 1, np.append(ends, 0)[table[:-1]], np.iinfo(small).max)
     first_end[span > 1] = -1
     first_end, table = first_end.astype(small), table.astype(small)
-    xc = np.minimum(x if int(x.min()) >= 0 else np.maximum(x, 0), top[g])
-    b = base[g] + (xc >> shift)
+    xc = x if int(x.min()) >= 0 else np.maximum(x, 0)
+    if uniform:  # past its group's last end, a bucket holds the group's end: clamp to reach
+        b = g * width + ((xc if int(xc.max()) <= reach else np.minimum(xc, reach)) >> shift)
+    else:
+        b = base[g] + (np.minimum(xc, top[g]) >> shift)
     end = first_end[b]
     out = table[b] + (end <= x)
     wide = np.flatnonzero(end < 0)  # rare: finished by a binary search
@@ -351,7 +363,7 @@ def place_spans(
         (t_code, ts, te) if sorted_turns else (t_code[order], ts[order], te[order])
     )
     ekey = group * big + ends
-    if int(starts.min()) >= 0 and not (ekey[1:] < ekey[:-1]).any():
+    if min(int(starts.min()), int(ends.min())) >= 0 and not (ekey[1:] < ekey[:-1]).any():
         g = np.maximum(c_code, 0)
         first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
         # ... found if it is of the coding's transcript and starts before the coding ends
