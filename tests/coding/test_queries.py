@@ -443,3 +443,19 @@ def test_turns_out_of_order_or_overlapping_give_the_reference(seed):
             code_frequencies(codings, table, by="perspective"),
             old_code_frequencies(codings, table, by="perspective"),
         )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_categorical_ids_give_the_reference(seed):
+    # ids held as categoricals (factorised from their codes) count as the strings do
+    codings, turns = random_study(seed)
+    cat_codings = codings.astype({"code_id": "category", "transcript_id": "category"})
+    cat_turns = turns.astype({"transcript_id": "category", "perspective": "category"})
+    for table, corpus in ((cat_codings, turns), (codings, cat_turns), (cat_codings, cat_turns)):
+        pd.testing.assert_frame_equal(
+            code_crosstab(table, corpus), old_code_crosstab(table, corpus)
+        )
+        pd.testing.assert_frame_equal(
+            code_frequencies(table, corpus, by="perspective"),
+            old_code_frequencies(table, corpus, by="perspective"),
+        )
