@@ -342,10 +342,10 @@ def place_spans(
     t_code, c_code = codes_in(codings["transcript_id"], turns["transcript_id"])
     cs, c_missing = int_values(codings["start"])
     ce, e_missing = int_values(codings["end"])
-    known = c_code >= 0
+    known = None if int(c_code.min(initial=0)) >= 0 else c_code >= 0  # None: every coding
     for missing in (c_missing, e_missing):
         if missing is not None:
-            known &= ~missing
+            known = ~missing if known is None else known & ~missing
     ts = turns["start"].to_numpy(dtype=np.int64)
     te = turns["end"].to_numpy(dtype=np.int64)
     n = len(ts)
@@ -364,11 +364,13 @@ def place_spans(
     )
     ekey = group * big + ends
     if min(int(starts.min()), int(ends.min())) >= 0 and not (ekey[1:] < ekey[:-1]).any():
-        g = np.maximum(c_code, 0)
+        g = c_code if int(c_code.min(initial=0)) >= 0 else np.maximum(c_code, 0)
         first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
-        # ... found if it is of the coding's transcript and starts before the coding ends
-        ok = known & (np.append(group, -1)[first] == g)
-        ok &= np.append(starts, 0)[first] < ce
+        # ... found if it starts before the coding ends, in the coding's transcript: a turn
+        # of the next transcript (or none, the last slot) has a start key above g * big + ce
+        ok = np.append(skey, np.iinfo(np.int64).max)[first] < g * big + ce
+        if known is not None:
+            ok &= known
         if not last:
             first = np.where(ok, first if sorted_turns else order[np.minimum(first, n - 1)], -1)
             return first, first
@@ -377,7 +379,9 @@ def place_spans(
         by_start = np.argsort(c_code * big + cs)
         first = _search(ekey, c_code * big + cs, "right", by_start)
         last_row = _search(skey, c_code * big + ce, "left", by_start) - 1
-        ok = known & (first < n) & (last_row >= first) & (last_row >= 0)
+        ok = (first < n) & (last_row >= first) & (last_row >= 0)
         ok &= group[np.minimum(first, n - 1)] == c_code
+        if known is not None:
+            ok &= known
     first = np.where(ok, order[np.minimum(first, n - 1)], -1)
     return first, np.where(ok, order[np.clip(last_row, 0, n - 1)], -1)
