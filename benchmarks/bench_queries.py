@@ -238,18 +238,24 @@ def run(ctx: Context) -> Section:
     for label in (
         "code frequency (by transcript), codings with turn",
         "code × perspective crosstab, codings with turn",
+        "code frequency (by transcript)",
+        "code × perspective crosstab",
     ):
         r = speedups[(label, top)]
+        what = (
+            "carrying their turn"
+            if label.endswith(", codings with turn")
+            else "placed on turns by their span (the baseline gets the turn)"
+        )
         section.goals.append(
             Goal(
                 TITLE,
-                f"{label.replace(', codings with turn', '')} of 10^6 codings carrying their "
-                "turn ≥ 1.5× pandas",
+                f"{label.replace(', codings with turn', '')} of 10^6 codings {what} ≥ 1.5× pandas",
                 f"{r:.1f}× at {top:,} codings",
                 None if ctx.quick else r >= 1.5,
             )
         )
-    slow = [(label, r) for (label, n), r in speedups.items() if n == top and r < 1]
+    slow = [(label, r) for (label, n), r in speedups.items() if n == top and r < 1.5]
     if slow and not ctx.quick:
         with_turn, plain, turns = _tables(ctx, top)
         calls = {
@@ -257,6 +263,12 @@ def run(ctx: Context) -> Section:
                 plain, turns, by="transcript"
             ),
             "code × perspective crosstab": lambda: code_crosstab(plain, turns),
+            "code frequency (by transcript), codings with turn": lambda: code_frequencies(
+                with_turn, turns, by="transcript"
+            ),
+            "code × perspective crosstab, codings with turn": lambda: code_crosstab(
+                with_turn, turns
+            ),
         }
         for label, r in slow:
             if label in calls:

@@ -21,6 +21,7 @@ from dsr_workbench.coding.queries import (
     with_turns,
 )
 from dsr_workbench.coding.queries import _need as _need
+from dsr_workbench.coding.query_counts import first_ending_after
 from dsr_workbench.core.errors import DsrError
 
 
@@ -400,3 +401,61 @@ def test_a_codings_own_turn_is_used_not_its_span(turns, codings_of):
     assert cross.to_dict("index") == {"C1": {"client": 1}, "C2": {"client": 1}}
     with_span = code_frequencies(codings.drop(columns="turn"), turns, by="transcript")
     assert with_span["segments"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_first_ending_after_equals_a_sorted_search(seed):
+    # the bucketed search that places codings by span, against np.searchsorted on packed keys:
+    # empty groups, groups of one, ends shared by several turns, needles past every end,
+    # below every end and negative, groups never asked for
+    rng = np.random.default_rng(seed)
+    n_groups, n = int(rng.integers(1, 7)), int(rng.integers(1, 40))
+    group = np.sort(rng.integers(0, n_groups, n))
+    ends = np.zeros(n, dtype=np.int64)
+    for k in range(n_groups):
+        here = group == k
+        ends[here] = np.sort(rng.integers(0, int(rng.integers(1, 300)), int(here.sum())))
+    m = int(rng.integers(1, 80))
+    g = rng.integers(0, n_groups + 1, m)
+    x = rng.integers(-5, 350, m)
+    big = 10**6
+    want = np.searchsorted(group * big + ends, g * big + x, side="right")
+    assert first_ending_after(group, ends, g, x).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_turns_out_of_order_or_overlapping_give_the_reference(seed):
+    # the span placement sorts turns that are out of order, and falls back to a sorted search
+    # when turns overlap (their ends are then not sorted): both must still equal the reference
+    codings, turns = random_study(seed)
+    shuffled = turns.sample(frac=1, random_state=seed)
+    overlapping = turns.assign(end=turns["end"] + np.arange(len(turns)) % 3 * 7)
+    for table in (shuffled, overlapping):
+        got = with_turns(codings, table)
+        want = _old_attach(codings, table, ["turn", "speaker", "perspective", "cycle"])
+        pd.testing.assert_frame_equal(got[want.columns], want)
+        for unit in ("segment", "turn"):
+            pd.testing.assert_frame_equal(
+                code_crosstab(codings, table, unit=unit),
+                old_code_crosstab(codings, table, unit=unit),
+            )
+        pd.testing.assert_frame_equal(
+            code_frequencies(codings, table, by="perspective"),
+            old_code_frequencies(codings, table, by="perspective"),
+        )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_categorical_ids_give_the_reference(seed):
+    # ids held as categoricals (factorised from their codes) count as the strings do
+    codings, turns = random_study(seed)
+    cat_codings = codings.astype({"code_id": "category", "transcript_id": "category"})
+    cat_turns = turns.astype({"transcript_id": "category", "perspective": "category"})
+    for table, corpus in ((cat_codings, turns), (codings, cat_turns), (cat_codings, cat_turns)):
+        pd.testing.assert_frame_equal(
+            code_crosstab(table, corpus), old_code_crosstab(table, corpus)
+        )
+        pd.testing.assert_frame_equal(
+            code_frequencies(table, corpus, by="perspective"),
+            old_code_frequencies(table, corpus, by="perspective"),
+        )

@@ -119,6 +119,65 @@ def test_hyperscan_and_python_engines_give_the_same_matches(case):
     assert scanned_keywords(texts, keywords, "hyperscan") == expected
 
 
+# What may stand right beside a keyword: nothing, separators (ASCII and not), and characters
+# that do or do not end a word under Unicode rules: letters with and without case (é, ß, ẞ,
+# Turkish ı/İ, the Kelvin sign, non-BMP 𐐨 and 𝐀), combining marks (U+0301 and U+0345, which
+# are not word characters), digits (1, ², ٣), the underscore, apostrophes and an emoji.
+NEIGHBOURS = [
+    *("", " ", "\n", "\xa0", "\u3000", "\x85", "-", "'", "’", ".", "😀"),
+    *("_", "1", "²", "٣", "é", "É", "ß", "\u1e9e", "ı", "İ", "\u212a", "𐐨", "𝐀", "a", "S"),
+    *("\u0301", "\u0345", "e\u0301", "_1", "\u0301_"),
+]
+KEY_WORD = st.text(alphabet="aeiksSKßẞıİéσςΣ𐐀𐐨_1²'-\u0301", min_size=1, max_size=4)
+CASINGS = [str, str.upper, str.lower, str.swapcase, str.title, str.casefold]
+
+
+@st.composite
+def adjacent_cases(draw):
+    """Texts that hold the keywords (in other casings) right beside stressing neighbours."""
+    phrase = st.lists(KEY_WORD, min_size=1, max_size=2).map(" ".join).filter(str.strip)
+    keywords = draw(st.lists(phrase, min_size=1, max_size=3))
+    texts = []
+    for _ in range(draw(st.integers(1, 4))):
+        parts = [draw(st.sampled_from(NEIGHBOURS))]
+        for _ in range(draw(st.integers(1, 3))):
+            keyword = draw(st.sampled_from(CASINGS))(draw(st.sampled_from(keywords)))
+            if draw(st.booleans()):  # the whitespace inside a phrase varies too
+                keyword = keyword.replace(" ", draw(st.sampled_from([" ", "  ", "\n", "\xa0"])))
+            parts += [keyword, draw(st.sampled_from(NEIGHBOURS))]
+        texts.append("".join(parts))
+    return texts, keywords
+
+
+@needs_hyperscan
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(adjacent_cases())
+def test_engines_agree_on_keywords_beside_unicode_word_boundaries(case):
+    texts, keywords = case
+    expected = naive_keywords(texts, keywords)
+    assert scanned_keywords(texts, keywords, "python") == expected
+    assert scanned_keywords(texts, keywords, "hyperscan") == expected
+
+
+@needs_hyperscan
+def test_a_match_at_the_very_end_of_a_long_text_is_found():
+    # Hyperscan 0.9.1 missed ".A" here (a word boundary at the end of a buffer of 17 bytes or
+    # more, with a second pattern in the database); hypothesis found it
+    texts = ["11111111111\x851", ".A"]
+    keywords = [".1", "11111111111 1", ".A"]
+    assert scanned_keywords(texts, keywords, "hyperscan") == naive_keywords(texts, keywords)
+    texts = [" " * 15 + ".A"]
+    assert scanned_keywords(texts, [".1", ".a"], "hyperscan") == {(0, 15, 17, ".a")}
+
+
+def test_adjacent_cases_do_find_keywords():
+    # the strategy above is not vacuous: a keyword beside a non-word neighbour is found, and
+    # one beside a word character (letter, digit, underscore, non-BMP letter) is not
+    texts = ["_trust", "trust\u0301", "2trust", "𐐨trust", "ıtrust", "trust’s", "😀TRUST😀"]
+    got = {t for t, *_ in scanned_keywords(texts, ["trust"], ENGINES[-1])}
+    assert got == {1, 5, 6} == {t for t, *_ in naive_keywords(texts, ["trust"])}
+
+
 @needs_hyperscan
 def test_engine_offsets_are_code_points_after_multibyte_characters():
     joined, _ = join_turns(["😀 ß Straße STRASSE", "𐐀𐐨 x"])

@@ -21,11 +21,15 @@ from scipy import stats
 from dsr_workbench.coding.codebook import Codebook
 from dsr_workbench.coding.query_counts import (
     Factor,
+    codes_in,
     distinct_per_group,
     factor,
     first_row_of,
     first_rows,
+    int_values,
     lookup_turns,
+    never_missing,
+    place_spans,
     present,
     ramp,
 )
@@ -109,39 +113,15 @@ def _need(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
         )
 
 
-def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
-    """``np.searchsorted`` of needles taken in (nearly) sorted ``order``: cache-friendly."""
-    out = np.empty(len(needles), dtype=np.int64)
-    out[order] = np.searchsorted(keys, needles[order], side=side)  # type: ignore[call-overload]
-    return out
+def _turn_span(
+    codings: pd.DataFrame, turns: pd.DataFrame, *, last: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions in ``turns`` of the first and last turn each coding overlaps (-1: none).
 
-
-def _turn_span(codings: pd.DataFrame, turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions in ``turns`` of the first and last turn each coding overlaps (-1: none)."""
+    With ``last=False`` the second array is only the first one again (not searched).
+    """
     _need(turns, ("transcript_id", "start", "end"), "turns")
-    ids = pd.Index(pd.unique(turns["transcript_id"]))
-    t_code = ids.get_indexer(turns["transcript_id"]).astype(np.int64)
-    c_code = ids.get_indexer(codings["transcript_id"]).astype(np.int64)
-    c_start = pd.array(codings["start"], dtype="Int64")
-    c_end = pd.array(codings["end"], dtype="Int64")
-    known = (c_code >= 0) & ~c_start.isna() & ~c_end.isna()
-    cs = c_start.to_numpy(dtype=np.int64, na_value=0)
-    ce = c_end.to_numpy(dtype=np.int64, na_value=0)
-    ts = turns["start"].to_numpy(dtype=np.int64)
-    te = turns["end"].to_numpy(dtype=np.int64)
-    big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
-    order = np.lexsort((ts, t_code))
-    skey = t_code[order] * big + ts[order]
-    ekey = t_code[order] * big + te[order]
-    by_start = np.argsort(c_code * big + cs)
-    first = _search(ekey, c_code * big + cs, "right", by_start)
-    last = _search(skey, c_code * big + ce, "left", by_start) - 1
-    n = len(order)
-    ok = known & (first < n) & (last >= first) & (last >= 0)
-    ok &= t_code[order][np.minimum(first, n - 1)] == c_code if n else False
-    first = np.where(ok, order[np.minimum(first, max(n - 1, 0))] if n else -1, -1)
-    last = np.where(ok, order[np.clip(last, 0, max(n - 1, 0))] if n else -1, -1)
-    return first, last
+    return place_spans(codings, turns, last=last)
 
 
 def with_turns(codings: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +153,7 @@ def _slim(codings: pd.DataFrame, *extra: str) -> pd.DataFrame:
 
 def _attach(codings: pd.DataFrame, turns: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
     """:func:`with_turns` limited to ``fields`` (and to what ``codings`` holds)."""
-    first, _ = _turn_span(codings, turns)
+    first, _ = _turn_span(codings, turns, last=False)
     out = codings.copy()
     for col in fields:
         if col in turns.columns:
@@ -184,8 +164,13 @@ def _attach(codings: pd.DataFrame, turns: pd.DataFrame, fields: Sequence[str]) -
 def _turn_column(turns: pd.DataFrame, col: str, rows: np.ndarray, index: pd.Index) -> Any:
     """The turns' ``col`` at ``rows`` (``-1``: missing), as :func:`with_turns` gives it."""
     hit = rows >= 0
-    values = turns[col].to_numpy()[np.maximum(rows, 0)] if len(turns) else np.array([])
-    series = pd.Series(values if len(turns) else [None] * len(rows), index=index)
+    if not len(turns):
+        values: Any = [None] * len(rows)
+    elif len(rows) < len(turns):  # take first, convert the few values
+        values = turns[col].iloc[np.maximum(rows, 0)].to_numpy()
+    else:
+        values = turns[col].to_numpy()[np.maximum(rows, 0)]
+    series = pd.Series(values, index=index)
     if col in ("turn", "cycle"):
         return pd.array(series.where(hit), dtype="Int64")
     return series.where(hit)
@@ -200,31 +185,30 @@ def _turn_rows(codings: pd.DataFrame, turns: pd.DataFrame) -> np.ndarray:
     """
     _need(turns, ("transcript_id", "start", "end"), "turns")
     if "turn" not in codings.columns or "turn" not in turns.columns:
-        return _turn_span(codings, turns)[0]
+        return _turn_span(codings, turns, last=False)[0]
     try:
-        own = pd.array(codings["turn"], dtype="Int64")
-        t_turn = pd.array(turns["turn"], dtype="Int64")
+        own, missing = int_values(codings["turn"])
+        t_turn, t_missing = int_values(turns["turn"])
     except (TypeError, ValueError):  # turn numbers that are not integers: place by span
-        return _turn_span(codings, turns)[0]
-    if t_turn.isna().any():
-        return _turn_span(codings, turns)[0]
-    tix, ids = pd.factorize(turns["transcript_id"])
-    tix = tix.astype(np.int64)
-    c_codes, c_ids = pd.factorize(codings["transcript_id"])
-    mapped = pd.Index(ids).get_indexer(c_ids).astype(np.int64)
-    cix = np.where(c_codes >= 0, mapped[np.maximum(c_codes, 0)] if len(mapped) else -1, -1)
-    missing = own.isna()
-    rows = lookup_turns(
-        np.where(missing, -1, cix),
-        own.to_numpy(dtype=np.int64, na_value=0),
-        tix,
-        t_turn.to_numpy(dtype=np.int64),
-    )
-    lost = pd.isna(codings["start"]).to_numpy() | pd.isna(codings["end"]).to_numpy()
-    rows[lost] = -1
-    redo = np.flatnonzero(missing & ~lost)
-    if len(redo):  # no turn of its own: place by span
-        rows[redo] = _turn_span(codings.iloc[redo], turns)[0]
+        return _turn_span(codings, turns, last=False)[0]
+    if t_missing is not None:
+        return _turn_span(codings, turns, last=False)[0]
+    tix, cix = codes_in(codings["transcript_id"], turns["transcript_id"])
+    if missing is not None:
+        cix = np.where(missing, -1, cix)
+    rows = lookup_turns(cix, own, tix, t_turn)
+    lost = None
+    for col in ("start", "end"):
+        if not never_missing(codings[col]):
+            gone = pd.isna(codings[col]).to_numpy()
+            lost = gone if lost is None else lost | gone
+    if lost is not None:
+        rows[lost] = -1
+        if missing is not None:
+            missing = missing & ~lost
+    if missing is not None and missing.any():  # no turn of its own: place by span
+        redo = np.flatnonzero(missing)
+        rows[redo] = _turn_span(codings.iloc[redo], turns, last=False)[0]
     return rows
 
 
@@ -401,10 +385,10 @@ def code_frequencies(
     return pd.DataFrame(out)
 
 
-def _level(key: pd.Series) -> pd.Index:
+def _level(key: pd.Series, *, dropna: bool = False) -> pd.Index:
     """The distinct values of a key column, sorted and typed as ``groupby`` gives them."""
     frame = pd.DataFrame({"k": key, "n": 0})
-    return frame.groupby("k", sort=True, dropna=False)["n"].size().index
+    return frame.groupby("k", sort=True, dropna=dropna)["n"].size().index
 
 
 def _explode_ancestors(codings: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -461,10 +445,11 @@ def code_crosstab(
         raise DsrError(f"unit {unit!r} is not segment, turn or participant")
     side = factor(turns[perspective]) if on_turns else factor(codings[perspective])
     v = side.at(rows) if on_turns else side.codes
-    keep = np.flatnonzero(v != side.na)
     code = factor(codings["code_id"])
-    c, v = code.codes[keep], v[keep]
+    c = code.codes
     if unit != "segment":
+        keep = np.flatnonzero(v != side.na)
+        c, v = c[keep], v[keep]
         if unit == "turn":
             t = factor(codings["transcript_id"])
             turn_no = factor(turns["turn"]) if "turn" in turns.columns else None
@@ -479,26 +464,32 @@ def code_crosstab(
         c, v = c[first], v[first]
     counts = np.bincount(c * side.size + v, minlength=code.size * side.size)
     counts = counts.reshape(code.size, side.size)
-    # the table's labels as pd.crosstab gives them: from one row per (code, value) pair, the
+    counts[code.na, :] = 0  # pd.crosstab drops the pairs with a missing code or value
+    counts[:, side.na] = 0
+    ci = np.flatnonzero(counts.any(axis=1))
+    vi = np.flatnonzero(counts.any(axis=0))
+    # the table's labels as pd.crosstab gives them: from one row per code and per value, the
     # values typed as with_turns types the whole column
-    pairs = np.flatnonzero(counts.ravel())
-    ci, vi = pairs // side.size, pairs % side.size
     if on_turns:
-        used = present(side.at(rows), side.size)
-        first = first_row_of(side.codes, used)
-        if (rows < 0).any():  # as with_turns: a coding on no turn reads row 0, masked
-            first[used == side.na] = -1
-        probe = _turn_column(turns, perspective, first, pd.RangeIndex(len(used)))
-        label = pd.Series(probe).iloc[np.searchsorted(used, vi)]
+        probe = _turn_column(
+            turns, perspective, first_row_of(side.codes, vi), pd.RangeIndex(len(vi))
+        )
     else:
-        label = codings[perspective].iloc[first_row_of(side.codes, vi)]
+        probe = codings[perspective].iloc[first_row_of(side.codes, vi)]
     names = codings["code_id"].iloc[first_row_of(code.codes, ci)]
-    shape = pd.crosstab(
-        names.reset_index(drop=True).rename("code_id"),
-        pd.Series(label).reset_index(drop=True).rename(perspective),
-    )
-    at = np.ix_(code.uniques.get_indexer(shape.index), side.uniques.get_indexer(shape.columns))
-    cross = pd.DataFrame(counts[at], index=shape.index, columns=shape.columns)
+    if not len(ci):  # nothing to count: the empty table pd.crosstab gives, typed alike
+        if on_turns:
+            whole = pd.Series(_turn_column(turns, perspective, rows, codings.index), codings.index)
+        else:
+            whole = codings[perspective]
+        known = whole.notna().to_numpy()
+        shape = pd.crosstab(codings["code_id"][known], whole[known].rename(perspective))
+        index, columns = shape.index, shape.columns
+    else:
+        index = _level(names, dropna=True).rename("code_id")
+        columns = _level(pd.Series(probe), dropna=True).rename(perspective)
+    at = np.ix_(code.uniques.get_indexer(index), side.uniques.get_indexer(columns))
+    cross = pd.DataFrame(counts[at], index=index, columns=columns)
     if codes is not None:
         cross = cross.reindex(index=list(codes), fill_value=0)
     return cross.astype("int64")

@@ -15,11 +15,17 @@ import pandas as pd
 
 __all__ = [
     "Factor",
+    "codes_in",
     "distinct_per_group",
     "factor",
+    "first_ending_after",
     "first_row_of",
     "first_rows",
+    "int_values",
     "lookup_turns",
+    "map_codes",
+    "never_missing",
+    "place_spans",
     "present",
     "ramp",
 ]
@@ -46,10 +52,14 @@ class Factor:
         self.size = max(len(uniques), self.na + 1)
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        """Codes of the values at ``rows`` (``-1``: missing)."""
-        if not len(self.codes):
-            return np.full(len(rows), self.na, dtype=np.int64)
-        return np.where(rows >= 0, self.codes[np.maximum(rows, 0)], self.na)
+        """Codes of the values at ``rows`` (row ``-1``: :attr:`na`).
+
+        Examples
+        --------
+        >>> factor(pd.Series(["b", "a"])).at(np.array([1, -1, 0])).tolist()
+        [0, 2, 1]
+        """
+        return np.append(self.codes, self.na)[rows]  # row -1 reads the appended "missing"
 
 
 def factor(values: Any) -> Factor:
@@ -127,26 +137,134 @@ def lookup_turns(
     ...              np.array([0, 0, 1]), np.array([1, 2, 1])).tolist()
     [1, 2, -1, -1]
     """
-    out = np.full(len(transcript), -1, dtype=np.int64)
-    if not len(t_turn) or not len(transcript):
-        return out
+    n = len(transcript)
+    if not len(t_turn) or not n:
+        return np.full(n, -1, dtype=np.int64)
+    at = np.arange(len(t_turn), dtype=np.int64)
+    if int(t_transcript.min()) < 0:  # turns of no transcript: never found
+        at = np.flatnonzero(t_transcript >= 0)
+        if not len(at):
+            return np.full(n, -1, dtype=np.int64)
+        t_transcript, t_turn = t_transcript[at], t_turn[at]
     lo, hi = int(t_turn.min()), int(t_turn.max())
     span = hi - lo + 1
     n_ids = int(t_transcript.max()) + 1
-    ok = (transcript >= 0) & (turn >= lo) & (turn <= hi)
-    ckey = np.where(ok, transcript * span + (turn - lo), 0)
     tkey = t_transcript * span + (t_turn - lo)
-    if n_ids * span <= 4 * len(t_turn) + 4096:  # dense: a direct table
-        table = np.full(n_ids * span, -1, dtype=np.int64)
-        table[tkey[::-1]] = np.arange(len(tkey) - 1, -1, -1)  # the first row wins
-        out[ok] = table[ckey[ok]]
-        return out
+    rel = turn - lo
+    ckey = transcript * span + rel
+    # in range iff 0 <= rel < span and 0 <= ckey (transcript -1 makes ckey negative)
+    ok = (rel.view(np.uint64) < span) & (ckey.view(np.uint64) < n_ids * span)
+    if n_ids * span <= 4 * len(t_turn) + 4096:  # dense: a direct table, one slot for "none"
+        table = np.full(n_ids * span + 1, -1, dtype=np.int64)
+        table[tkey[::-1]] = at[::-1]  # the first row wins
+        return table[np.where(ok, ckey, n_ids * span)]
+    out = np.full(n, -1, dtype=np.int64)
     order = np.argsort(tkey, kind="stable")
     skey = tkey[order]
     pos = np.minimum(np.searchsorted(skey, ckey), len(skey) - 1)
     hit = ok & (skey[pos] == ckey)
-    out[hit] = order[pos[hit]]
+    out[hit] = at[order[pos[hit]]]
     return out
+
+
+def map_codes(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """``mapping[codes]``, with code ``-1`` mapped to ``-1``.
+
+    Examples
+    --------
+    >>> map_codes(np.array([1, -1, 0]), np.array([5, 7])).tolist()
+    [7, -1, 5]
+    """
+    return np.append(mapping.astype(np.int64, copy=False), -1)[codes]
+
+
+def codes_in(values: Any, reference: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``reference`` (order of first appearance) and of ``values`` in the same coding.
+
+    A value of ``values`` that ``reference`` lacks, or a missing one, gets ``-1``. Each
+    column is hashed once (``pd.factorize``); only the distinct values are matched.
+
+    Examples
+    --------
+    >>> ref, val = codes_in(pd.Series(["b", "x", None]), pd.Series(["a", "b", "a"]))
+    >>> ref.tolist(), val.tolist()
+    ([0, 1, 0], [1, -1, -1])
+    """
+    ref_codes, ref_ids = pd.factorize(reference)
+    val_codes, val_ids = pd.factorize(values)
+    mapped = pd.Index(ref_ids).get_indexer(pd.Index(val_ids))
+    return ref_codes.astype(np.int64, copy=False), map_codes(val_codes, mapped)
+
+
+def first_ending_after(
+    group: np.ndarray, ends: np.ndarray, g: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """``np.searchsorted(group * big + ends, g * big + x, "right")``, without sorting ``x``.
+
+    For each needle, the first position whose group is above ``g`` or whose end is above
+    ``x`` in group ``g``. ``(group, ends)`` must be sorted (by group, then end) with
+    ``0 <= ends``; ``g`` must be codes ``>= 0``. Each group's range of ends is cut into
+    buckets of one width; a table holds the answer at every bucket's edges (one sorted
+    search), and a vectorised binary search finishes between the two edges of a needle's
+    bucket (usually in zero or one step). A plain ``np.searchsorted`` of 10^6 unsorted
+    needles misses the cache at every step; sorting them first costs more than this.
+
+    Examples
+    --------
+    >>> first_ending_after(np.array([0, 0, 1, 1]), np.array([10, 20, 5, 9]),
+    ...                    np.array([0, 0, 1, 1, 0, 2]), np.array([3, 10, 9, 100, 25, 1])).tolist()
+    [0, 1, 4, 4, 2, 4]
+    """
+    n = len(group)
+    if not len(x) or not n:
+        return np.zeros(len(x), dtype=np.int64) + n
+    n_groups = int(max(int(group.max()), int(g.max()))) + 1
+    below = int(np.searchsorted(group, 0))  # positions of groups < 0 (never asked for)
+    g_first = np.searchsorted(group, np.arange(n_groups + 1))  # each group's first position
+    has = g_first[1:] > g_first[:-1]
+    top = np.zeros(n_groups, dtype=np.int64)  # each group's largest end
+    top[has] = ends[g_first[1:][has] - 1]
+    # buckets of 2**shift, about two per position; edge j of a group is x = j * 2**shift - 1.
+    # Groups of similar reach share one layout (group k's edges at k * width), so that a
+    # needle's bucket is arithmetic; otherwise each group gets as many edges as it needs.
+    reach = int(top.max())
+    uniform = n_groups * (reach + 1) <= 4 * int(top.sum() + n_groups)
+    shift = int(n_groups * (reach + 1) if uniform else top.sum() + n_groups) // (2 * n)
+    shift = max(0, shift.bit_length() - 1)
+    if uniform:
+        width = (reach >> shift) + 2
+        base = np.arange(n_groups + 1, dtype=np.int64) * width
+    else:
+        base = np.concatenate([[0], np.cumsum((top >> shift) + 2)])
+    # the answer at each edge: the positions whose end lies below it (a position counts from
+    # the first edge above its end on), i.e. a running count
+    edge_of = base[group[below:]] + (ends[below:] >> shift) + 1
+    table = below + np.cumsum(np.bincount(edge_of, minlength=int(base[-1])))
+    # per bucket: its first candidate and that candidate's end (the answer is the candidate,
+    # or the next position if that end is <= x); -1 marks a bucket with 2+ candidates
+    small = np.int32 if max(n, int(top.max())) < 2**31 - 2 else np.int64  # halve the lookups
+    span = np.diff(table)
+    first_end = np.where(span == 1, np.append(ends, 0)[table[:-1]], np.iinfo(small).max)
+    first_end[span > 1] = -1
+    first_end, table = first_end.astype(small), table.astype(small)
+    xc = x if int(x.min()) >= 0 else np.maximum(x, 0)
+    if uniform:  # past its group's last end, a bucket holds the group's end: clamp to reach
+        b = g * width + ((xc if int(xc.max()) <= reach else np.minimum(xc, reach)) >> shift)
+    else:
+        b = base[g] + (np.minimum(xc, top[g]) >> shift)
+    end = first_end[b]
+    out = table[b] + (end <= x)
+    wide = np.flatnonzero(end < 0)  # rare: finished by a binary search
+    lo_w, hi_w, x_w = table[b[wide]], table[b[wide] + 1], x[wide]
+    todo = np.arange(len(wide))
+    while len(todo):
+        mid = (lo_w[todo] + hi_w[todo]) // 2
+        right = ends[mid] <= x_w[todo]
+        lo_w[todo[right]] = mid[right] + 1
+        hi_w[todo[~right]] = mid[~right]
+        todo = todo[lo_w[todo] < hi_w[todo]]
+    out[wide] = lo_w
+    return out.astype(np.int64, copy=False)
 
 
 def present(codes: np.ndarray, size: int) -> np.ndarray:
@@ -168,3 +286,102 @@ def ramp(n: np.ndarray) -> np.ndarray:
     """``[0..n0-1, 0..n1-1, ...]`` for counts ``n``."""
     ends = np.cumsum(n)
     return np.arange(int(ends[-1]) if len(n) else 0, dtype=np.int64) - np.repeat(ends - n, n)
+
+
+def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
+    """``np.searchsorted`` of needles taken in (nearly) sorted ``order``: cache-friendly."""
+    out = np.empty(len(needles), dtype=np.int64)
+    out[order] = np.searchsorted(keys, needles[order], side=side)  # type: ignore[call-overload]
+    return out
+
+
+def never_missing(values: pd.Series) -> bool:
+    """Whether ``values`` are numpy integers (which cannot be missing).
+
+    Examples
+    --------
+    >>> never_missing(pd.Series([1, 2])), never_missing(pd.Series([1, None], dtype="Int64"))
+    (True, False)
+    """
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu"
+
+
+def int_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Integers of a column (missing as 0) and where it is missing (``None``: nowhere).
+
+    Examples
+    --------
+    >>> values, missing = int_values(pd.Series([3, None], dtype="Int64"))
+    >>> values.tolist(), missing.tolist()
+    ([3, 0], [False, True])
+    """
+    if never_missing(values):  # numpy integers: nothing missing, no copy
+        return values.to_numpy(dtype=np.int64, copy=False), None
+    array = pd.array(values, dtype="Int64")
+    missing = np.asarray(array.isna())
+    return array.to_numpy(dtype=np.int64, na_value=0), missing if missing.any() else None
+
+
+def place_spans(
+    codings: pd.DataFrame, turns: pd.DataFrame, *, last: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions in ``turns`` of the first and last turn each coding overlaps (-1: none).
+
+    ``turns`` has transcript_id, start and end. With ``last=False`` the second array is
+    only the first one again (not searched). A coding whose transcript is not in ``turns``
+    or whose start or end is missing is on no turn.
+
+    Examples
+    --------
+    >>> turns = pd.DataFrame({"transcript_id": "I01", "start": [0, 20], "end": [10, 40]})
+    >>> codings = pd.DataFrame({"transcript_id": ["I01", "I01", "I02"], "start": [5, 12, 1],
+    ...                         "end": [25, 18, 2]})
+    >>> [a.tolist() for a in place_spans(codings, turns)]
+    [[0, -1, -1], [1, -1, -1]]
+    """
+    t_code, c_code = codes_in(codings["transcript_id"], turns["transcript_id"])
+    cs, c_missing = int_values(codings["start"])
+    ce, e_missing = int_values(codings["end"])
+    known = None if int(c_code.min(initial=0)) >= 0 else c_code >= 0  # None: every coding
+    for missing in (c_missing, e_missing):
+        if missing is not None:
+            known = ~missing if known is None else known & ~missing
+    ts = turns["start"].to_numpy(dtype=np.int64)
+    te = turns["end"].to_numpy(dtype=np.int64)
+    n = len(ts)
+    if not n:
+        return np.full(len(cs), -1, dtype=np.int64), np.full(len(cs), -1, dtype=np.int64)
+    big = int(max(te.max(initial=0), ce.max(initial=0))) + 1
+    skey = t_code * big + ts
+    sorted_turns = not (n > 1 and (skey[1:] < skey[:-1]).any())
+    if sorted_turns:
+        order = np.arange(n, dtype=np.int64)
+    else:  # turns out of order: sort them (stable)
+        order = np.lexsort((ts, t_code))
+        skey = skey[order]
+    group, starts, ends = (
+        (t_code, ts, te) if sorted_turns else (t_code[order], ts[order], te[order])
+    )
+    ekey = group * big + ends
+    if min(int(starts.min()), int(ends.min())) >= 0 and not (ekey[1:] < ekey[:-1]).any():
+        g = c_code if int(c_code.min(initial=0)) >= 0 else np.maximum(c_code, 0)
+        first = first_ending_after(group, ends, g, cs)  # first turn ending after the start
+        # ... found if it starts before the coding ends, in the coding's transcript: a turn
+        # of the next transcript (or none, the last slot) has a start key above g * big + ce
+        ok = np.append(skey, np.iinfo(np.int64).max)[first] < g * big + ce
+        if known is not None:
+            ok &= known
+        if not last:
+            first = np.where(ok, first if sorted_turns else order[np.minimum(first, n - 1)], -1)
+            return first, first
+        last_row = first_ending_after(group, starts, g, ce - 1) - 1  # last starting before
+    else:  # overlapping turns: the plain sorted search
+        by_start = np.argsort(c_code * big + cs)
+        first = _search(ekey, c_code * big + cs, "right", by_start)
+        last_row = _search(skey, c_code * big + ce, "left", by_start) - 1
+        ok = (first < n) & (last_row >= first) & (last_row >= 0)
+        ok &= group[np.minimum(first, n - 1)] == c_code
+        if known is not None:
+            ok &= known
+    first = np.where(ok, order[np.minimum(first, n - 1)], -1)
+    return first, np.where(ok, order[np.clip(last_row, 0, n - 1)], -1)

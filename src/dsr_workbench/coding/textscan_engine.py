@@ -266,8 +266,14 @@ def hyperscan_keyword_hits(
         databases = _databases(tuple(keys), encoding)
     except _hyperscan().error:  # pragma: no cover - e.g. a pattern set too large to compile
         return None
+    # Scan with a NUL after the text: Hyperscan 0.9.1 (block mode, several patterns) can miss
+    # a match whose ``\b`` falls on the end of the buffer once the buffer is 17 bytes or
+    # longer (``[.][1]\b`` and ``[.][Aa]\b`` find nothing in ``b"1" * 15 + b".A"``). A NUL
+    # is in no pattern, so every match ends inside the text, and there the boundary is
+    # ordinary; the text starts with a NUL already (:func:`~.textscan.join_turns`).
+    padded = data + b"\x00"
     for db, som in databases:
-        db.scan(data, match_event_handler=found_som if som else found)
+        db.scan(padded, match_event_handler=found_som if som else found)
         froms.extend([0] * (len(tos) - len(froms)))  # words: start from the length below
     which = np.array(ids, dtype=np.int64)
     bstart = np.array(froms, dtype=np.int64)
