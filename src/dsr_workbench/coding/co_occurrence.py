@@ -24,7 +24,7 @@ def _factor(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy(np.int64), np.asarray(series.cat.categories)
-    codes, uniques = pd.factorize(series.to_numpy(), sort=True)
+    codes, uniques = pd.factorize(series, sort=True)  # on the column: Arrow strings stay fast
     return codes.astype(np.int64), np.asarray(uniques)
 
 
