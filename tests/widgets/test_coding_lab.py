@@ -3,10 +3,11 @@
 JupyterLab runs on a free port of 127.0.0.1 with a random token and its own settings folder
 (news notifications off, so nothing covers the output). The test opens a notebook that calls
 ``coding_view``, waits for the kernel to be idle, runs the cell with Ctrl+Enter (the notebook
-stays in command mode, where a bare ``m`` would turn the cell into Markdown), then drags over
-words after non-BMP characters, applies a code with a number key and undoes it with Ctrl+Z,
-checking the coder's log on disk after each step, and checks that the keys the widget
-handles (``m``, digits) did not reach the notebook.
+stays in command mode, where a bare ``m`` would turn the cell into Markdown), then runs every
+gesture of the Voilà test (:func:`tests.widgets.test_coding_browser.every_gesture`: drags after
+non-BMP characters, number key, palette search, remove, Ctrl+Z, memo, in vivo, a two-turn
+refusal, compare and resolve), checking the coder's log on disk after each step, and checks
+that the keys the widget handles (``m``, ``v``, digits, Ctrl+Z) did not reach the notebook.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ import pytest
 from dsr_workbench.corpus.read import load_corpus
 from dsr_workbench.corpus.study import load_study
 from dsr_workbench.widgets.serve import free_port
-from tests.widgets._coding_pages import block_outside, drag, lines, wait_events
+from tests.widgets._coding_pages import block_outside, lines
 from tests.widgets.test_browser import ARGS, ARTIFACTS, CHROMIUM, WAIT_MS
-from tests.widgets.test_coding_view import ODD, make_study
+from tests.widgets.test_coding_browser import every_gesture, make_compare_study
+from tests.widgets.test_coding_view import ODD
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,7 +58,7 @@ def _listening(port: int) -> bool:
 @pytest.fixture
 def lab(tmp_path: Path):
     """JupyterLab serving a folder with one notebook that opens the coding view."""
-    study = make_study(tmp_path)
+    study = make_compare_study(tmp_path)
     work = tmp_path / "lab"
     work.mkdir()
     nb = nbformat.v4.new_notebook()
@@ -169,26 +171,8 @@ def test_code_with_the_mouse_in_jupyterlab(lab, browser) -> None:
         raise
     assert page.eval_on_selector_all(".jp-NotebookPanel .jp-Cell", "e => e.length") == 1
 
-    drag(page, "Of course, no problem", after=ODD.strip())
-    page.wait_for_selector('.dsr-cv-sel:has-text("Of course, no problem")', timeout=WAIT_MS)
-    page.keyboard.press("2")
-    (add,) = wait_events(log, 1)
-    start = text.index("Of course, no problem")
-    assert (add["event"], add["code_id"], add["start"], add["end"]) == (
-        "add",
-        "TRUST",
-        start,
-        start + 21,
-    )
-    assert add["quote"] == text[start : start + 21]
-    page.wait_for_selector('.dsr-cv-stripe[data-code="TRUST"]', timeout=WAIT_MS)
-
-    page.keyboard.press("Control+z")
-    events = wait_events(log, 2)
-    assert (events[1]["event"], events[1]["coding_id"]) == ("remove", add["coding_id"])
-    page.wait_for_function(
-        "() => !document.querySelector('.dsr-cv-stripe[data-code=\"TRUST\"]')", timeout=WAIT_MS
-    )
+    every_gesture(page, study.parent / "data", log, text)
+    n = len(lines(log))
 
     # keys the widget handles never reach the notebook: the cell stays a code cell, no new cell
     page.focus(".dsr-cv")
@@ -197,5 +181,5 @@ def test_code_with_the_mouse_in_jupyterlab(lab, browser) -> None:
     page.wait_for_timeout(500)
     assert page.eval_on_selector_all(".jp-NotebookPanel .jp-MarkdownCell", "e => e.length") == 0
     assert page.eval_on_selector_all(".jp-NotebookPanel .jp-CodeCell", "e => e.length") == 1
-    assert len(lines(log)) == 2
+    assert len(lines(log)) == n
     page.screenshot(path=str(ARTIFACTS / "coding_view_lab.png"))
