@@ -64,7 +64,7 @@ def test_damaged_corpus_cache_reads_as_no_cache(tmp_path: Path) -> None:
 
 @pytest.mark.fault(
     case="coding-log cache segment with flipped bytes, then a log edited by hand under a warm "
-    "cache (same length, one code changed): the next load equals a parse of the logs",
+    "cache (same length, one coding id changed): the next load equals a parse of the logs",
     area=AREA,
     outcome="survived",
 )
