@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator
@@ -255,7 +256,7 @@ def test_an_unwritable_cache_is_only_slower(fixtures: Study, parses, monkeypatch
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(corpus_cache.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # as core.atomic makes its temp file
     parses.clear()
     _same(_load(fixtures), expected)
     _same(_load(fixtures), expected)

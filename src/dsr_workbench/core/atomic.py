@@ -22,8 +22,11 @@ from filelock import FileLock
 __all__ = ["atomic_write_bytes", "atomic_write_text"]
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (same-folder temp file, fsync, ``os.replace``).
+
+    ``fsync=False`` is for rebuildable files (caches): after a power failure the file may be
+    missing or damaged, never half-replaced by a reader's view of it.
 
     Examples
     --------
@@ -39,8 +42,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

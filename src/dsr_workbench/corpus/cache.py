@@ -42,7 +42,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -53,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as pa_ipc
 
+from dsr_workbench.core.atomic import atomic_write_bytes
 from dsr_workbench.core.digest import ALGORITHM
 from dsr_workbench.core.digest import new_hasher as _hasher
 
@@ -377,17 +377,5 @@ class CorpusCache:
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# dsr-workbench: caches, rebuilt from the study's files\n*\n")
-        fd, tmp = tempfile.mkstemp(prefix=f".{name[:8]}.", suffix=".tmp", dir=self.folder)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # readable as the transcripts are (mkstemp: 0600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, self.folder / name)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        # not fsynced: a pack lost to a power failure only makes the next read slower
+        atomic_write_bytes(self.folder / name, data, fsync=False)
