@@ -21,6 +21,7 @@ from statsmodels.stats.multitest import multipletests
 from dsr_workbench.analysis.gap import (
     GAP_COLUMNS,
     SERVQUAL_COLUMNS,
+    dyad_table,
     relationship_gap,
     servqual_gap,
     side_scores,
@@ -28,16 +29,18 @@ from dsr_workbench.analysis.gap import (
 from dsr_workbench.analysis.gap_tests import (
     _bootstrap,
     _check_both_sides,
+    _check_kinds,
     _check_options,
     _drop_one_sided,
     _mean,
     _mean_axis,
     _paired,
+    _select,
     _test_options,
     _unpaired,
     holm_adjust,
 )
-from dsr_workbench.analysis.survey import make_survey, read_survey
+from dsr_workbench.analysis.survey import make_survey, read_survey, validate_responses
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -165,6 +168,26 @@ def _reference_servqual_gap(responses, *, level="item", zero_method="wilcox", n_
 
 
 # --------------------------------------------------------------------------- data
+
+
+def _reference_side_scores(responses, *, level="item", kinds=None, items=None, constructs=None):
+    # side_scores before its numpy grouping (two groupby passes and a sort on mapped ranks)
+    data = validate_responses(responses)
+    kinds = _check_kinds(data, kinds)
+    data = _select(data[data["kind"].isin(kinds)], items, constructs)
+    name = "construct" if level == "construct" else "item"
+    order = {v: i for i, v in enumerate(pd.unique(data[name]))}
+    data = data[data["value"].notna()]
+    if level == "construct":
+        keys = ["relationship_id", "respondent", "perspective", "kind", "construct"]
+        data = data.groupby(keys, sort=False, as_index=False)["value"].mean()
+        data["item"] = data["construct"]
+    keys = ["relationship_id", "perspective", "kind", "item", "construct"]
+    out = data.groupby(keys, sort=False, as_index=False).agg(
+        n_respondents=("respondent", "nunique"), value=("value", "mean")
+    )
+    rank = pd.DataFrame({"k": out["kind"].map(kinds.index), "i": out["item"].map(order)})
+    return out.loc[rank.sort_values(["k", "i"], kind="stable").index].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +347,57 @@ def test_servqual_gap_is_unchanged(study_responses, data, level):
     new = _quiet(servqual_gap, responses, level=level, n_resamples=30)
     old = _quiet(_reference_servqual_gap, responses, level=level, n_resamples=30)
     pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
+# --------------------------------------------------------------------------- side scores
+
+
+@pytest.mark.parametrize("level", ["item", "construct"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"kinds": ["perception", "expectation"]},  # kinds in the caller's order
+        {"kinds": ["perception"], "constructs": ["trust", "flexibility"]},
+        {"items": ["trust_1", "governance_2", "trust_2"]},
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_side_scores_equal_the_groupby_computation(study_responses, level, options, seed):
+    # the numpy grouping against the two groupby passes it replaced, exactly (values, dtypes,
+    # order): the example study, and a random survey with empty answers, its rows shuffled
+    # (group order is order of first appearance) and a third respondent on some sides
+    holey = _holey(30, seed, share=0.25)
+    extra = holey[holey["relationship_id"].isin(["CMR03", "CMR07"])].copy()
+    extra["respondent"] = extra["respondent"] + "b"
+    holey = pd.concat([holey, extra], ignore_index=True)
+    holey = holey.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for responses in (study_responses, holey):
+        if "items" in options and not set(options["items"]) <= set(responses["item"]):
+            continue
+        new = side_scores(responses, level=level, **options)
+        old = _reference_side_scores(responses, level=level, **options)
+        pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
+def _reference_dyad_table(responses, *, level, relationships=None):
+    # dyad_table before its numpy reshaping (pivot_table)
+    scores = side_scores(responses, level=level, kinds=["expectation", "perception"])
+    if relationships is not None:
+        scores = scores[scores["relationship_id"].isin(relationships)]
+    keys = ["relationship_id", "kind", "item", "construct"]
+    wide = scores.pivot_table(index=keys, columns="perspective", values="value", sort=False)
+    wide = wide.reindex(columns=["client", "cmo"]).reset_index()
+    wide.columns.name = None
+    wide["gap"] = wide["client"] - wide["cmo"]
+    return wide
+
+
+@pytest.mark.parametrize("level", ["item", "construct"])
+@pytest.mark.parametrize("relationships", [None, ["CMR05", "CMR02"]])
+def test_dyad_table_equals_the_pivot_table(study_responses, level, relationships):
+    # one-sided relationships (a side of NaN) included: make_survey's default has some
+    for responses in (study_responses, make_survey(30, seed=2).responses, _holey(20, 5)):
+        new = _quiet(dyad_table, responses, level=level, relationships=relationships)
+        old = _quiet(_reference_dyad_table, responses, level=level, relationships=relationships)
+        pd.testing.assert_frame_equal(new, old, check_exact=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -121,6 +122,11 @@ ROW = {
         ({"value": "five"}, r"row 0: value 'five' is not a number"),
         ({"perspective": "supplier"}, r"row 0: perspective 'supplier' is not one of"),
         ({"kind": "wish"}, r"row 0: kind 'wish' is not one of"),
+        # an answer nobody can be counted for: refused (earlier analyses dropped it silently)
+        ({"respondent": None}, r"row 0: respondent is missing .*fill in the respondent"),
+        ({"relationship_id": np.nan}, r"row 0: relationship_id is missing"),
+        ({"item": None}, r"row 0: item is missing"),
+        ({"construct": None}, r"row 0: construct is missing"),
     ],
 )
 def test_bad_rows_are_named(change, message):
@@ -145,6 +151,21 @@ def test_outcomes_are_not_checked_against_the_rating_scale():
         pd.DataFrame([{**ROW, "kind": "outcome", "item": "spend", "value": 12}])
     )
     assert data["value"].tolist() == [12.0]
+
+
+def test_read_survey_names_file_and_line_of_an_answer_without_respondent(survey, tmp_path):
+    write_survey(survey, tmp_path)
+    path = tmp_path / "responses.csv"
+    before = path.read_bytes()
+    lines = before.decode("utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[1] = ""  # file line 4 = data row 2: the respondent cell left empty
+    lines[3] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edited = path.read_bytes()
+    with pytest.raises(DsrError, match=r"responses.csv:4: row 2: respondent is missing"):
+        read_survey(tmp_path)
+    assert path.read_bytes() == edited  # the raw file is left as it was
 
 
 def test_read_survey_names_file_and_line_of_a_bad_answer(survey, tmp_path):

@@ -132,3 +132,26 @@ def test_transition_heatmap_annotates_the_matrix(survey):
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert f"{matrix.loc['commercial', 'post_patent']:.2f}" in texts
     assert fig.axes[0].get_title() == "Phase transitions (row shares)"
+
+
+def test_gap_panels_put_each_item_on_its_own_row(gap_table):
+    # panels share the rows by item name, labelled once on the first panel: an item that one
+    # kind lacks leaves its row empty there instead of shifting the others up
+    table = gap_table[~((gap_table["kind"] == "perception") & (gap_table["item"] == "trust"))]
+    for draw in (pgap.gap_bars, pgap.dumbbell):
+        fig = draw(table)
+        first, second = fig.axes
+        labels = {
+            t.get_text(): y
+            for t, y in zip(first.get_yticklabels(), first.get_yticks(), strict=True)
+        }
+        top_down = sorted(labels, key=labels.__getitem__, reverse=True)
+        assert top_down == list(dict.fromkeys(gap_table["item"]))  # the table's order
+        assert len(second.get_yticks()) == 0 and second.get_ylim() == first.get_ylim()
+        perception = table[table["kind"] == "perception"].iloc[::-1]
+        if draw is pgap.gap_bars:
+            ys = [bar.get_y() + bar.get_height() / 2 for bar in second.patches]
+        else:
+            ys = list(second.collections[1].get_offsets()[:, 1])
+        assert ys == [labels[item] for item in perception["item"]]
+        assert labels["trust"] not in ys

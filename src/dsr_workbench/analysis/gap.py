@@ -138,21 +138,50 @@ def side_scores(
     data = validate_responses(responses, scale=scale)
     kinds = _check_kinds(data, kinds)
     data = _select(data[data["kind"].isin(kinds)], items, constructs)
-    name = "construct" if level == "construct" else "item"
-    order = {v: i for i, v in enumerate(pd.unique(data[name]))}  # questionnaire order
-    data = data[data["value"].notna()]
-    if level == "construct":
-        keys = ["relationship_id", "respondent", "perspective", "kind", "construct"]
-        data = data.groupby(keys, sort=False, as_index=False)["value"].mean()
-        data["item"] = data["construct"]
-    elif level != "item":
+    if level not in ("item", "construct"):
         raise DsrError(f"level '{level}' is not 'item' or 'construct'")
-    keys = ["relationship_id", "perspective", "kind", "item", "construct"]
-    out = data.groupby(keys, sort=False, as_index=False).agg(
-        n_respondents=("respondent", "nunique"), value=("value", "mean")
+    name = "construct" if level == "construct" else "item"
+    order = pd.factorize(data[name])[0]  # questionnaire order: first appearance
+    answered = data["value"].notna().to_numpy()
+    data, order = data[answered], order[answered]
+    value = data["value"].to_numpy(dtype=np.float64)
+    codes = {c: pd.factorize(data[c])[0] for c in _SCORE_KEYS}
+    if level == "construct":  # each respondent's items of a construct averaged first
+        first, group = _groups(
+            codes, ("relationship_id", "respondent", "perspective", "kind", "construct")
+        )
+        value = np.bincount(group, weights=value) / np.bincount(group)
+        data, order = data.iloc[first], order[first]
+        codes = {c: v[first] for c, v in codes.items()}
+        data = data.assign(item=data["construct"])
+        codes["item"] = codes["construct"]
+    first, group = _groups(codes, ("relationship_id", "perspective", "kind", "item", "construct"))
+    n_groups = len(first)
+    mean = np.bincount(group, weights=value, minlength=n_groups) / np.bincount(
+        group, minlength=n_groups
     )
-    rank = pd.DataFrame({"k": out["kind"].map(kinds.index), "i": out["item"].map(order)})
-    return out.loc[rank.sort_values(["k", "i"], kind="stable").index].reset_index(drop=True)
+    pairs = np.unique(group * (int(codes["respondent"].max(initial=0)) + 1) + codes["respondent"])
+    who = np.bincount(pairs // (int(codes["respondent"].max(initial=0)) + 1), minlength=n_groups)
+    out = data.iloc[first][["relationship_id", "perspective", "kind", "item", "construct"]]
+    out = out.reset_index(drop=True).assign(n_respondents=who.astype(np.int64), value=mean)
+    kind_rank = out["kind"].map({k: i for i, k in enumerate(kinds)}).to_numpy()
+    rank = np.lexsort((order[first], kind_rank))  # stable: groups in order of appearance
+    return out.iloc[rank].reset_index(drop=True)
+
+
+_SCORE_KEYS = ("relationship_id", "respondent", "perspective", "kind", "item", "construct")
+
+
+def _groups(codes: dict[str, np.ndarray], keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of the rows by ``keys`` (integer codes per column), in order of appearance:
+    each group's first row and each row's group (``groupby(keys, sort=False)``'s order)."""
+    packed = np.zeros(len(codes[keys[0]]), dtype=np.int64)
+    for key in keys:  # mixed radix; small tables: no overflow at survey sizes
+        packed = packed * (int(codes[key].max(initial=0)) + 1) + codes[key]
+    group, uniques = pd.factorize(packed)
+    first = np.full(len(uniques), len(packed), dtype=np.int64)
+    np.minimum.at(first, group, np.arange(len(packed)))
+    return first, group
 
 
 def relationship_gap(
@@ -405,9 +434,15 @@ def dyad_table(
         wanted = list(relationships)
         _check_names(wanted, scores["relationship_id"], "relationship")
         scores = scores[scores["relationship_id"].isin(wanted)]
-    keys = ["relationship_id", "kind", "item", "construct"]
-    wide = scores.pivot_table(index=keys, columns="perspective", values="value", sort=False)
-    wide = wide.reindex(columns=["client", "cmo"]).reset_index()
-    wide.columns.name = None
-    wide["gap"] = wide["client"] - wide["cmo"]
-    return wide
+    keys = ("relationship_id", "kind", "item", "construct")
+    codes = {c: pd.factorize(scores[c])[0] for c in keys}
+    first, group = _groups(codes, keys)
+    sides = np.full((len(first), 2), np.nan)
+    side = scores["perspective"].map({"client": 0, "cmo": 1}).to_numpy()
+    sides[group, side] = scores["value"].to_numpy(dtype=np.float64)
+    # rows by relationship, then kind, item, construct, each in order of first appearance
+    # (the order of pivot_table(..., sort=False), which this replaces)
+    order = np.lexsort([codes[k][first] for k in reversed(keys)])
+    first, sides = first[order], sides[order]
+    wide = scores.iloc[first][list(keys)].reset_index(drop=True)
+    return wide.assign(client=sides[:, 0], cmo=sides[:, 1], gap=sides[:, 0] - sides[:, 1])

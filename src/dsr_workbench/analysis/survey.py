@@ -91,8 +91,9 @@ def validate_responses(
     Raises
     ------
     DsrError
-        A missing column, an unknown perspective or kind, a non-numeric value, a rating
-        outside ``scale``, or the same respondent answering an item twice.
+        A missing column, a missing relationship, respondent, item or construct, an unknown
+        perspective or kind, a non-numeric value, a rating outside ``scale``, or the same
+        respondent answering an item twice.
 
     Examples
     --------
@@ -112,6 +113,14 @@ def validate_responses(
             hint=f"provide the columns {list(RESPONSE_COLUMNS)}",
         )
     data = responses.loc[:, list(RESPONSE_COLUMNS)].copy()
+    for col in ("relationship_id", "respondent", "item", "construct"):
+        _refuse_first(
+            data,
+            data[col].isna(),
+            lambda r: f"{col} is missing",  # noqa: B023 (used at once)
+            path=path,
+            hint=f"fill in the {col} (an answer without one cannot be counted)",
+        )
     for col, allowed in (("perspective", PERSPECTIVES), ("kind", KINDS)):
         _refuse_first(
             data,

@@ -33,19 +33,29 @@ def _facets(table: pd.DataFrame) -> tuple[str, list[str]]:
 
 def _panel_figure(
     table: pd.DataFrame, facet: str, n_panels: int, width: float, *, suptitle: bool
-) -> tuple[Figure, np.ndarray]:
-    """A figure of ``n_panels`` side-by-side axes sharing y, one row per item, with fixed
-    margins that fit the item labels.
+) -> tuple[Figure, np.ndarray, dict[str, int]]:
+    """A figure of ``n_panels`` side-by-side axes, one row per item (the same row in every
+    panel), with fixed margins that fit the item labels; and each item's row.
 
-    The margins come from :func:`_margins` (no layout engine: matplotlib's constrained
-    layout re-solves them on every draw, about a third of the time of a small figure).
+    The item labels are drawn once, on the first panel; the others get no y ticks at all
+    (sharing the y axis would still make and draw a tick per row on each). The margins come
+    from :func:`_margins` (no layout engine: matplotlib's constrained layout re-solves them
+    on every draw, about a third of the time of a small figure). Titles are placed at the
+    top of their axes (``y=1``), so matplotlib need not measure the axes to place them.
     """
     labels = tuple(dict.fromkeys(table["item"].astype(str)))
-    height = 1.2 + 0.32 * table.groupby(facet)["item"].nunique().max()
+    height = 1.2 + 0.32 * len(labels)
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(**_margins(labels, width, height, suptitle, mpl.rcParams["font.size"]))
-    axes = np.atleast_1d(fig.subplots(1, n_panels, sharey=True, squeeze=False)[0])
-    return fig, axes
+    axes = np.atleast_1d(fig.subplots(1, n_panels, squeeze=False)[0])
+    rows = {label: len(labels) - 1 - k for k, label in enumerate(labels)}  # first on top
+    for k, ax in enumerate(axes):
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+        if k == 0:
+            ax.set_yticks(list(rows.values()), list(rows))
+        else:
+            ax.set_yticks([])
+    return fig, axes, rows
 
 
 @lru_cache(maxsize=128)
@@ -94,11 +104,11 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
     2
     """
     facet, panels = _facets(table)
-    fig, axes = _panel_figure(table, facet, len(panels), width, suptitle=True)
+    fig, axes, row_of = _panel_figure(table, facet, len(panels), width, suptitle=True)
     label = "mean gap (client − CMO)" if facet == "kind" else "mean gap (expectation − perception)"
     for ax, panel in zip(axes, panels, strict=True):
-        rows = table[table[facet] == panel].iloc[::-1]
-        y = np.arange(len(rows))
+        rows = table[table[facet] == panel].iloc[::-1]  # drawn bottom-up
+        y = rows["item"].astype(str).map(row_of).to_numpy(dtype=float)
         gap = rows["mean_gap"].to_numpy(dtype=float)
         strong = (rows["p_holm"] < alpha).to_numpy()
         colors = [_COLORS[0] if v >= 0 else _COLORS[1] for v in gap]
@@ -122,8 +132,7 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
                     "*", (v, yi), xytext=(4 if v >= 0 else -8, -4), textcoords="offset points"
                 )
         ax.axvline(0, color="0.2", lw=0.8)
-        ax.set_yticks(y, rows["item"].tolist())
-        ax.set_title(str(panel))
+        ax.set_title(str(panel), y=1.0)
         ax.set_xlabel(label)
     top = 1 - 0.06 / fig.get_figheight()  # fixed in inches, like the margins
     fig.suptitle(f"Relationship Gap (* Holm-adjusted p < {alpha:g})", y=top, va="top")
@@ -147,16 +156,15 @@ def dumbbell(table: pd.DataFrame, *, width: float = 9.0) -> Figure:
         left, right = ("mean_client", "client"), ("mean_cmo", "cmo")
     else:
         left, right = ("mean_expectation", "expectation"), ("mean_perception", "perception")
-    fig, axes = _panel_figure(table, facet, len(panels), width, suptitle=False)
+    fig, axes, row_of = _panel_figure(table, facet, len(panels), width, suptitle=False)
     for ax, panel in zip(axes, panels, strict=True):
-        rows = table[table[facet] == panel].iloc[::-1]
-        y = np.arange(len(rows))
+        rows = table[table[facet] == panel].iloc[::-1]  # drawn bottom-up
+        y = rows["item"].astype(str).map(row_of).to_numpy(dtype=float)
         a, b = rows[left[0]].to_numpy(dtype=float), rows[right[0]].to_numpy(dtype=float)
         ax.hlines(y, np.minimum(a, b), np.maximum(a, b), color="0.6", lw=2)
         ax.scatter(a, y, color=_COLORS[0], label=left[1], zorder=3)
         ax.scatter(b, y, color=_COLORS[1], label=right[1], zorder=3)
-        ax.set_yticks(y, rows["item"].tolist())
-        ax.set_title(str(panel))
+        ax.set_title(str(panel), y=1.0)
         ax.set_xlabel("mean rating")
         ax.legend(loc="lower right", fontsize="small")
     return fig
