@@ -202,7 +202,17 @@ def radar(
             hint="pick one of the table's relationship_id values",
         )
     kinds = list(pd.unique(rows["kind"]))
-    fig = Figure(figsize=(size * len(kinds), size), layout="constrained")
+    fig = Figure(figsize=(size * len(kinds), size))
+    # fixed margins in inches (room for the item labels around each circle and the title
+    # above it) instead of the constrained layout, which re-solves them on every draw
+    pad = 0.85
+    fig.subplots_adjust(
+        left=pad / (size * len(kinds)),
+        right=1 - pad / (size * len(kinds)),
+        bottom=0.4 / size,
+        top=1 - 0.8 / size,
+        wspace=2 * pad / (size - 2 * pad),
+    )
     for k, kind in enumerate(kinds, start=1):
         part = rows[rows["kind"] == kind]
         labels = part["item"].tolist()
@@ -217,6 +227,6 @@ def radar(
             ax.fill(closed, np.append(values, values[0]), color=color, alpha=0.15)
         ax.set_xticks(angles, [label.replace("_", "\n") for label in labels], fontsize="x-small")
         ax.set_ylim(scale[0], scale[1])
-        ax.set_title(f"{relationship_id} {kind}")
-        ax.legend(loc="upper right", bbox_to_anchor=(1.15, 1.1), fontsize="small")
+        ax.set_title(f"{relationship_id} {kind}", y=1.15)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.2, 1.16), fontsize="small")
     return fig
