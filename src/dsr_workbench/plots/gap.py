@@ -12,9 +12,11 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
+from matplotlib.transforms import offset_copy
 
 from dsr_workbench.core.errors import DsrError
 
@@ -126,17 +128,37 @@ def gap_bars(table: pd.DataFrame, *, alpha: float = 0.05, width: float = 9.0) ->
             capsize=2,
             lw=0.8,
         )
-        for yi, v, bold in zip(y, gap, strong, strict=True):
-            if bold:
-                ax.annotate(
-                    "*", (v, yi), xytext=(4 if v >= 0 else -8, -4), textcoords="offset points"
-                )
+        _stars(ax, gap[strong], y[strong])
         ax.axvline(0, color="0.2", lw=0.8)
+        ax.margins(x=0.1)  # room for the stars beside the longest bars
         ax.set_title(str(panel), y=1.0)
         ax.set_xlabel(label)
     top = 1 - 0.06 / fig.get_figheight()  # fixed in inches, like the margins
     fig.suptitle(f"Relationship Gap (* Holm-adjusted p < {alpha:g})", y=top, va="top")
     return fig
+
+
+def _stars(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
+    """An asterisk beside each bar end ``(x, y)``, outside the bar: one marker collection per
+    side (id ``holm-stars``) instead of a text annotation per bar, which costs about a
+    millisecond each to lay out and draw."""
+    for right, sign in ((x >= 0, 1), (x < 0, -1)):
+        if right.any():
+            shift = offset_copy(
+                ax.transData, fig=ax.get_figure(root=True), x=7 * sign, units="points"
+            )
+            ax.scatter(
+                x[right],
+                y[right],
+                marker=(6, 2, 0),
+                s=28,
+                color="0.15",
+                linewidths=0.9,
+                transform=shift,
+                clip_on=False,
+                gid="holm-stars",
+                zorder=3,
+            )
 
 
 def dumbbell(table: pd.DataFrame, *, width: float = 9.0) -> Figure:
