@@ -117,7 +117,10 @@ def wait_events(path: Path, n: int) -> list[dict[str, Any]]:
 
 
 def block_outside(page: Any) -> list[str]:
-    """Abort every request that does not go to 127.0.0.1 (Voilà's template links a CDN font)."""
+    """Abort every request that does not go to 127.0.0.1 and return the list of their URLs.
+
+    A served page must need none (meeting rooms may be offline): the tests assert it is empty.
+    """
     blocked: list[str] = []
 
     def route(request_route: Any) -> None:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.widgets._coding_pages import block_outside
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("DSR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -175,6 +177,7 @@ def test_rating_through_the_facilitator_page(study: Path, browser) -> None:
         url = _read_url(process, 60)
         assert url.startswith("http://127.0.0.1:") and "token=" in url
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        blocked = block_outside(page)
         page.goto(url, timeout=WAIT_MS)
         page.wait_for_selector(".dsr-evaluation-form", timeout=WAIT_MS)
 
@@ -217,6 +220,7 @@ def test_rating_through_the_facilitator_page(study: Path, browser) -> None:
             ("P07", "usefulness", 4, ""),
             ("P07", "usefulness", 4, "the quadrants start the talk"),
         ]
+        assert not blocked, blocked  # the page of `dsr present` asks no host but 127.0.0.1
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # Ctrl-C: `dsr present` stops Voilà itself
@@ -227,3 +231,51 @@ def test_rating_through_the_facilitator_page(study: Path, browser) -> None:
                 process.wait(timeout=10)
     assert process.returncode == 0
     assert not url or not _port_open(url)
+
+
+# Whether the first ``.fa`` icon is drawn with Font Awesome's font: the font face its glyph
+# uses has loaded (from 127.0.0.1: nothing else is reachable) and the glyph has a width.
+_ICON = """
+async (e) => {
+  await document.fonts.ready;
+  const before = getComputedStyle(e, '::before');
+  const family = before.fontFamily.split(',')[0].replace(/["']/g, '').trim();
+  const loaded = [...document.fonts].some(f => f.family.replace(/["']/g, '') === family
+                                              && f.status === 'loaded');
+  return {family, loaded, glyph: before.content, width: e.getBoundingClientRect().width};
+}
+"""
+
+
+def test_facilitator_page_needs_no_other_host_and_draws_its_icons(study: Path, browser) -> None:
+    """Offline, the page of ``dsr present`` (``serve_notebook`` on the facilitator notebook)
+    asks no host but 127.0.0.1, its one icon (reset weights) is drawn with Font Awesome from
+    Voilà's own bundle, no image is broken and no machine path is shown."""
+    from dsr_workbench.widgets.serve import serve_notebook
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    notebook = study.parent / "notebooks" / "facilitator_cycle.ipynb"
+    parameters = {"study_path": str(study), "cycle": 2, "output_dir": None}
+    with serve_notebook(notebook, parameters=parameters) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        blocked = block_outside(page)
+        page.goto(server.url, timeout=WAIT_MS)
+        page.wait_for_selector(".dsr-evaluation-form", timeout=WAIT_MS)
+        page.wait_for_selector(".dsr-eval-summary:has-text('No ratings yet')", timeout=WAIT_MS)
+        # every image shown has loaded (no broken-image icon, e.g. an empty chart)
+        broken = page.eval_on_selector_all(
+            "img",
+            "es => es.filter(e => e.getClientRects().length && !e.naturalWidth)"
+            ".map(e => e.className)",
+        )
+        assert not broken, broken
+        assert str(study.parent) not in page.inner_text("body")
+        page.click('.lm-TabBar-tab:has-text("Partner differentiation")')
+        button = 'button:has-text("reset weights")'
+        page.wait_for_selector(button, state="visible", timeout=WAIT_MS)
+        page.eval_on_selector(button, "e => e.scrollIntoView({block: 'center'})")
+        icon = page.eval_on_selector(f"{button} i.fa", _ICON)
+        assert icon["family"].startswith("Font Awesome") and icon["loaded"], icon
+        assert icon["glyph"] not in ("none", "normal", "") and icon["width"] > 0, icon
+        page.screenshot(path=str(ARTIFACTS / "facilitator_offline.png"))
+        assert not blocked, blocked

@@ -16,14 +16,13 @@ import socket
 import sys
 import tempfile
 import warnings
-import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
-from dsr_workbench.cli._terminal import say
+from dsr_workbench.cli._terminal import serve_until_stopped
 from dsr_workbench.core.errors import DsrError
 
 SERVE_PORT = 8867
@@ -379,11 +378,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from dsr_workbench.coding.codebook import load_codebook
     from dsr_workbench.coding.events import log_path
-    from dsr_workbench.core.procs import signals_ignored, signals_raise
     from dsr_workbench.corpus.read import load_corpus
     from dsr_workbench.corpus.study import load_study
     from dsr_workbench.widgets.coding_view import CONSENSUS
-    from dsr_workbench.widgets.serve import serve_notebook
+    from dsr_workbench.widgets.serve import VoilaServer, serve_notebook
 
     study = load_study(args.study)
     coder = args.serve_coder or os.environ.get("DSR_CODER")
@@ -438,29 +436,23 @@ def _serve(args: argparse.Namespace) -> int:
         "coder": coder,
         "transcript": args.serve_transcript,
     }
-    with signals_raise():  # SIGTERM, SIGHUP (terminal closed): stop Voilà like Ctrl-C does
-        try:
-            with tempfile.TemporaryDirectory(prefix="dsr-code-") as folder:
-                source = os.path.join(folder, "coding_view.ipynb")
-                nbformat.write(notebook, source)
-                server = serve_notebook(source, parameters=parameters, port=port)
-        except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
-            say("stopping")
-            return 0
-        try:
-            say(f"Coding as {coder} at {server.url}")
-            say("Press Ctrl-C to stop.")
-            if not args.serve_no_browser:
-                webbrowser.open(server.url)
-            code = server.process.wait()
-            if code:
-                raise DsrError(
-                    f"Voila stopped with exit code {code}: {server.log_tail(1)}",
-                    hint="see the message above",
-                )
-        except KeyboardInterrupt:
-            say("stopping")
-        finally:
-            with signals_ignored():  # a second Ctrl-C must not leave Voilà running
-                server.stop()
-    return 0
+
+    def start() -> VoilaServer:
+        # the notebook's folder lives only while serve_notebook copies it into its own
+        with tempfile.TemporaryDirectory(prefix="dsr-code-") as folder:
+            source = os.path.join(folder, "coding_view.ipynb")
+            nbformat.write(notebook, source)
+            return serve_notebook(source, parameters=parameters, port=port)
+
+    def failed(server: VoilaServer, code: int) -> DsrError:
+        return DsrError(
+            f"Voila stopped with exit code {code}: {server.log_tail(1)}",
+            hint="see the message above",
+        )
+
+    return serve_until_stopped(
+        start,
+        banner=f"Coding as {coder}",
+        open_browser=not args.serve_no_browser,
+        failed=failed,
+    )

@@ -9,11 +9,13 @@ parent-death signal stops it.
 from __future__ import annotations
 
 import argparse
-import webbrowser
+from typing import TYPE_CHECKING
 
-from dsr_workbench.cli._terminal import say
+from dsr_workbench.cli._terminal import say, serve_until_stopped
 from dsr_workbench.core.errors import DsrError
-from dsr_workbench.core.procs import signals_ignored, signals_raise
+
+if TYPE_CHECKING:
+    from dsr_workbench.widgets.serve import VoilaServer
 
 NOTEBOOK = "facilitator_cycle.ipynb"
 
@@ -53,24 +55,15 @@ def _present(args: argparse.Namespace) -> int:
             hint=f"copy {NOTEBOOK} from the dsr-workbench repository's notebooks/",
         )
     parameters = {"study_path": str(study.path), "cycle": int(args.cycle), "output_dir": None}
-    with signals_raise():  # SIGTERM, SIGHUP (terminal closed): stop Voilà like Ctrl-C does
-        try:
-            server = serve_notebook(notebook, parameters=parameters, port=args.port)
-        except KeyboardInterrupt:  # stopped while starting: serve_notebook cleaned up
-            say("stopping")
-            return 0
-        try:
-            print(f"Presenting cycle {args.cycle} at {server.url}", flush=True)
-            print("Press Ctrl-C to stop.", flush=True)
-            if not args.no_browser:
-                webbrowser.open(server.url)
-            code = server.process.wait()
-            if code:
-                print(server.log_tail())
-                raise DsrError(f"Voila stopped with exit code {code}")
-        except KeyboardInterrupt:
-            say("stopping")
-        finally:
-            with signals_ignored():  # a second Ctrl-C must not leave Voilà running
-                server.stop()
-    return 0
+    return serve_until_stopped(
+        lambda: serve_notebook(notebook, parameters=parameters, port=args.port),
+        banner=f"Presenting cycle {args.cycle}",
+        open_browser=not args.no_browser,
+        failed=_failed,
+    )
+
+
+def _failed(server: VoilaServer, code: int) -> DsrError:
+    """Voilà exited by itself: print the end of its log; the error says the exit code."""
+    say(server.log_tail())
+    return DsrError(f"Voila stopped with exit code {code}")

@@ -182,13 +182,15 @@ class FigureView:
         """Render ``fig`` into the image (or show ``png``, its rendering); return the PNG."""
         png = figure_png(fig, self.dpi) if png is None else png
         self.widget.value = png
+        self.widget.layout.display = None
         self.figure = fig
         self.renders += 1
         return png
 
     def clear(self) -> None:
-        """Show nothing."""
+        """Show nothing (the image is hidden: an empty one is a broken-image icon in a browser)."""
         self.widget.value = b""
+        self.widget.layout.display = "none"
         self.figure = None
 
 

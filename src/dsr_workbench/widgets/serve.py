@@ -14,6 +14,10 @@ Hardening (the audience's browser and other local users are not trusted):
   :mod:`dsr_workbench.widgets._voila_security`), and the ``Host`` header must name this
   machine (no DNS rebinding);
 - tracebacks are not shown in the page (a failing cell says so, without its code or data);
+- nothing is loaded from another host (meeting rooms may have no internet): the page uses
+  the ``dsr`` template in ``widgets/voila/templates/``, Voilà's ``lab`` template without
+  its links to Font Awesome on a CDN (Voilà's own ``voila.js`` bundles the same Font
+  Awesome, served from 127.0.0.1);
 - Voilà gets a parent-death signal (SIGTERM, Linux): it stops when the process that
   started it dies, however it dies; :meth:`VoilaServer.stop` removes the folder, and the
   folders of servers whose owner was killed are removed by the next :func:`serve_notebook`.
@@ -44,6 +48,10 @@ from dsr_workbench.core.procs import parent_death_preexec, pid_alive, process_st
 __all__ = ["VoilaServer", "free_port", "serve_notebook"]
 
 HOST = "127.0.0.1"
+TEMPLATE = "dsr"
+"""The Voilà template of the served pages (``lab`` without CDN links)."""
+TEMPLATE_ROOT = Path(__file__).resolve().parent
+"""A Jupyter data folder holding ``voila/templates/dsr`` (added to ``JUPYTER_PATH``)."""
 _FOLDER = re.compile(r"^dsr-present-(?P<pid>\d+)-(?P<start>\d+)-")
 
 
@@ -111,7 +119,7 @@ class VoilaServer:
 
 
 def write_config(folder: Path, token: str, port: int) -> Path:
-    """Write ``voila.json`` (mode 0600) into ``folder``: token, origin, no tracebacks.
+    """Write ``voila.json`` (mode 0600) into ``folder``: token, origin, no tracebacks, template.
 
     Voilà reads it from its working directory, so the token never appears in an argv.
     """
@@ -127,7 +135,7 @@ def write_config(folder: Path, token: str, port: int) -> Path:
                 "allow_remote_access": False,  # the Host header must name this machine
             },
         },
-        "VoilaConfiguration": {"show_tracebacks": False},
+        "VoilaConfiguration": {"show_tracebacks": False, "template": TEMPLATE},
     }
     path = folder / "voila.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -241,6 +249,10 @@ def serve_notebook(
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     for name in ("JUPYTER_TOKEN", "JUPYTER_TOKEN_FILE"):
         env.pop(name, None)  # the token is the one of voila.json
+    # where Voilà finds the `dsr` template (after any folder the user set)
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        [*filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)), str(TEMPLATE_ROOT)]
+    )
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             command,
